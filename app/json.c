@@ -1,0 +1,128 @@
+/*
+ * json.c -- the JSON encoder: a result table becomes
+ * [{"col":"value",...},...] with keys in column order, via cJSON.
+ *
+ * The cJSON tree only references the caller's strings (no copies) and is
+ * printed into a buffer that lives as long as the process.
+ */
+#include <string.h>
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "json.h"
+
+/*
+ * Make room for at least need bytes in b.
+ * Returns 0 on success, -1 when memory is exhausted (b is unchanged).
+ */
+static int
+json_buf_reserve(struct json_buf *b, size_t need)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (need <= b->cap)
+		return 0;
+	cap = b->cap ? b->cap : 16384;
+	while (cap < need)
+		cap *= 2;
+	if ((p = realloc(b->data, cap)) == NULL)
+		return -1;
+	b->data = p;
+	b->cap = cap;
+	return 0;
+}
+
+/*
+ * Upper bound of the encoded size of s: every byte may become a \u00XX
+ * escape (6 bytes), plus the two quotes.
+ */
+static size_t
+json_string_bound(const char *s)
+{
+	return s == NULL ? 4 : strlen(s) * 6 + 2;
+}
+
+/*
+ * Print tree into b with room for bound bytes (cJSON asks for 5 spare).
+ * Returns 0 and sets b->len, or -1 on failure.  The tree is not freed.
+ */
+static int
+json_print(struct json_buf *b, cJSON *tree, size_t bound)
+{
+	bound += 5 + 1;
+	if (bound > 0x7fffffff || json_buf_reserve(b, bound) == -1)
+		return -1;
+	if (!cJSON_PrintPreallocated(tree, b->data, (int)bound, 0))
+		return -1;
+	b->len = strlen(b->data);
+	return 0;
+}
+
+/*
+ * Encode t into b as a JSON array of objects, one per row, keys in column
+ * order, SQL NULL as null.  An empty table gives "[]".
+ * Returns 0 with b->data/b->len set, or -1 (out of memory, too large).
+ * b stays owned by the caller (json_buf_free); t is not modified.
+ */
+int
+json_encode_table(struct json_buf *b, const struct json_table *t)
+{
+	cJSON		*arr, *obj, *val;
+	const char	*cell;
+	size_t		 bound = 2, keys = 0;
+	int		 r, c, rc = -1;
+
+	if ((arr = cJSON_CreateArray()) == NULL)
+		return -1;
+	for (c = 0; c < t->ncols; c++)
+		keys += json_string_bound(t->names[c]) + 2;
+	for (r = 0; r < t->nrows; r++) {
+		if ((obj = cJSON_CreateObject()) == NULL)
+			goto out;
+		cJSON_AddItemToArray(arr, obj);
+		bound += keys + 3;
+		for (c = 0; c < t->ncols; c++) {
+			cell = t->cells[(size_t)r * t->ncols + c];
+			val = cell == NULL ? cJSON_CreateNull() :
+			    cJSON_CreateStringReference(cell);
+			if (val == NULL)
+				goto out;
+			cJSON_AddItemToObjectCS(obj, t->names[c], val);
+			bound += json_string_bound(cell);
+		}
+	}
+	rc = json_print(b, arr, bound);
+out:
+	cJSON_Delete(arr);
+	return rc;
+}
+
+/*
+ * Encode {"error":"<message>"} into b.
+ * Returns 0 or -1 as json_encode_table does.
+ */
+int
+json_encode_error(struct json_buf *b, const char *message)
+{
+	cJSON	*obj;
+	int	 rc = -1;
+
+	if ((obj = cJSON_CreateObject()) == NULL)
+		return -1;
+	if (cJSON_AddItemToObjectCS(obj, "error",
+	    cJSON_CreateStringReference(message)))
+		rc = json_print(b, obj, 16 + json_string_bound(message));
+	cJSON_Delete(obj);
+	return rc;
+}
+
+/* Release b's memory; b may be reused afterwards. */
+void
+json_buf_free(struct json_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = b->cap = 0;
+}

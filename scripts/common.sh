@@ -1,0 +1,81 @@
+# scripts/common.sh -- sourced by every script: defaults, paths, helpers.
+# shellcheck shell=bash
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PORT=${PORT:-8080}
+WORKERS=${WORKERS:-5}
+FRONT=${FRONT:-lighttpd}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# Who runs PostgreSQL, the front server and the workers when we are root.
+RUN_USER_DEFAULT=users-fcgi
+
+log() { printf '%s: %s\n' "${0##*/}" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+# The unprivileged account everything runs as; empty when we are not root.
+run_user() {
+	if [ "$(id -u)" -eq 0 ]; then echo "${RUN_USER:-$RUN_USER_DEFAULT}"; fi
+}
+
+# Run a command as run_user (or as ourselves when not root).
+as_run_user() {
+	local u
+	u=$(run_user)
+	if [ -n "$u" ]; then runuser -u "$u" -- "$@"; else "$@"; fi
+}
+
+# The state directory: .state in the checkout, unless run_user cannot
+# reach it (a checkout under a private directory, as root): then a
+# directory of its own under /var/tmp, named after the checkout.
+state_dir() {
+	local u
+	if [ -n "${STATE_DIR:-}" ]; then echo "$STATE_DIR"; return; fi
+	u=$(run_user)
+	if [ -z "$u" ] || runuser -u "$u" -- test -x "$ROOT"; then
+		echo "$ROOT/.state"
+	else
+		echo "/var/tmp/users-fcgi-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+	fi
+}
+
+# Create directory $1 (mode 0700) owned by run_user.
+make_private_dir() {
+	local u
+	mkdir -p "$1"
+	chmod 0700 "$1"
+	u=$(run_user)
+	if [ -n "$u" ]; then chown "$u": "$1"; fi
+}
+
+# Wait up to $2 seconds (default 20) until URL $1 answers 200.
+wait_http_200() {
+	local url=$1 deadline=$((SECONDS + ${2:-20}))
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")" = 200 ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Is TCP port $1 on 127.0.0.1 free?  (bash's /dev/tcp: refused = free)
+port_free() {
+	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+}
+
+# Send signal $2 (default TERM) to the PID in file $1 and wait up to
+# 20 s for it to exit.  Missing file or dead process: nothing to do.
+stop_pidfile() {
+	local pid deadline=$((SECONDS + 20))
+	[ -s "$1" ] || return 0
+	pid=$(cat "$1")
+	if kill -0 "$pid" 2>/dev/null; then
+		kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+		while kill -0 "$pid" 2>/dev/null; do
+			if [ "$SECONDS" -ge "$deadline" ]; then
+				log "pid $pid ignores SIG${2:-TERM}: SIGKILL"
+				kill -KILL "$pid" 2>/dev/null || true
+			fi
+			sleep 0.1
+		done
+	fi
+	rm -f "$1"
+}

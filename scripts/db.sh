@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# scripts/db.sh -- the embedded PostgreSQL, private to this checkout.
+#
+#   db.sh start   create the cluster and the seeded database once; start it
+#   db.sh stop    stop it
+#   db.sh url     print its DATABASE_URL (a unix socket in the state dir)
+#   db.sh seed    load sql/ into $DATABASE_URL
+#
+# The cluster lives in $(state_dir)/pg, listens on no TCP port, and runs
+# as the unprivileged run user when we are root (postgres refuses root).
+set -euo pipefail
+. "$(dirname "$0")/common.sh"
+
+PG_DIR=$(state_dir)/pg
+DATA=$PG_DIR/data
+SOCK=$PG_DIR/run
+
+url() { echo "postgresql://postgres@/users?host=$SOCK"; }
+
+# Load the schema and the seed into the database at URL $1.
+seed() {
+	psql -X -q -v ON_ERROR_STOP=1 -d "$1" \
+	    -f "$ROOT/sql/01-schema.sql" -f "$ROOT/sql/02-seed.sql" >/dev/null
+}
+
+start() {
+	mkdir -p "$(state_dir)"
+	chmod 0755 "$(state_dir)"
+	if [ ! -s "$DATA/PG_VERSION" ]; then
+		log "creating the embedded PostgreSQL cluster in $DATA"
+		make_private_dir "$PG_DIR"
+		make_private_dir "$SOCK"
+		as_run_user "$PG_BIN/initdb" -D "$DATA" -U postgres \
+		    --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
+	fi
+	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" \
+		    -w -t 30 -s start -o "-c listen_addresses='' -k $SOCK"
+	fi
+	if [ -z "$(psql -X -At -d "postgresql://postgres@/postgres?host=$SOCK" \
+	    -c "SELECT 1 FROM pg_database WHERE datname = 'users'")" ]; then
+		psql -X -q -d "postgresql://postgres@/postgres?host=$SOCK" \
+		    -c 'CREATE DATABASE users'
+		seed "$(url)"
+		log "database users created and seeded"
+	fi
+}
+
+stop() {
+	if [ -s "$DATA/PG_VERSION" ] &&
+	    as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
+		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -w -t 30 -s -m fast stop
+	fi
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+url) url ;;
+seed)
+	[ -n "${DATABASE_URL:-}" ] || die "set DATABASE_URL (the embedded" \
+	    "database is seeded when make run, up or test create it)"
+	seed "$DATABASE_URL" ;;
+*) die "usage: db.sh start|stop|url|seed" ;;
+esac
