@@ -65,3 +65,6 @@ bench: deps all
 
 clean:
 	rm -rf build
+
+# Fuzzing and the longer reliability targets live beside their tests.
+-include tests/fuzz/fuzz.mk

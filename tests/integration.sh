@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# tests/integration.sh -- the service end to end: a real front server
+# (FRONT), real workers (WORKER_BIN), the suite's real PostgreSQL
+# (DATABASE_URL, holding tests/fixtures/hostile.sql), real HTTP.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+L="[$FRONT${T_LABEL:+ $T_LABEL}]"
+D=$T_TMP/integration-$FRONT${T_LABEL:+-$T_LABEL}
+mkdir -p "$D"
+QUERY="SELECT user_id, username, email FROM users ORDER BY user_id LIMIT 100"
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
+
+# What PostgreSQL itself makes of the query, as JSON.
+expected_json() {
+	sql "SELECT coalesce(json_agg(t), '[]') FROM ($QUERY) AS t" >"$1"
+}
+
+# GET $1 into $D/body and $D/head.
+get() {
+	curl -s --max-time 10 -D "$D/head" -o "$D/body" "$@" || true
+	tr -d '\r' <"$D/head" >"$D/head.txt"
+}
+header() { sed -n "s/^$1: //Ip" "$D/head.txt" | head -n 1; }
+status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$D/head.txt"; }
+
+# --- exactly WORKERS processes, for 5 and for another count -------------
+for n in 2 5; do
+	if WORKERS=$n t_up; then
+		check_eq "$L WORKERS=$n starts exactly $n workers" "$n" \
+		    "$(worker_pids "$T_RUN_DIR" | wc -l)"
+		[ "$n" = 5 ] || t_down
+	else
+		fail "$L the stack comes up with WORKERS=$n"
+		exit 0
+	fi
+done
+pids=$(worker_pids "$T_RUN_DIR")
+
+# --- GET /users --------------------------------------------------------
+get "$T_URL/users"
+expected_json "$D/expected.json"
+check_eq "$L GET /users is 200" 200 "$(status)"
+check_eq "$L GET /users is application/json" application/json \
+    "$(header Content-Type)"
+check_eq "$L Content-Length is the body's length" "$(stat -c %s "$D/body")" \
+    "$(header Content-Length)"
+check "$L body equals PostgreSQL's json_agg (hostile strings included)" \
+    python3 "$ROOT/tests/json_same.py" "$D/body" "$D/expected.json"
+check "$L the hostile rows are in the response" \
+    grep -q 'alert(1)' "$D/body"
+check_eq "$L Cache-Control: no-store" no-store "$(header Cache-Control)"
+check_eq "$L X-Content-Type-Options: nosniff" nosniff \
+    "$(header X-Content-Type-Options)"
+cp "$D/body" "$D/users.json"
+
+get "$T_URL/users?limit=1&x=%00"
+check "$L a query string is ignored" cmp -s "$D/body" "$D/users.json"
+
+get "$T_URL/users" -I
+check_eq "$L HEAD /users is 200" 200 "$(status)"
+check_eq "$L HEAD has the GET's Content-Length" \
+    "$(stat -c %s "$D/users.json")" "$(header Content-Length)"
+check_eq "$L HEAD has no body" 0 "$(stat -c %s "$D/body")"
+
+# --- 404 and 405 -------------------------------------------------------
+for path in / /nope /users/ /users/5 /users.json /usersx; do
+	get "$T_URL$path"
+	check_eq "$L GET $path is 404" 404 "$(status)"
+	check_eq "$L GET $path has a JSON error body" '{"error":"not found"}' \
+	    "$(cat "$D/body")"
+done
+for method in POST PUT DELETE PATCH OPTIONS; do
+	get "$T_URL/users" -X "$method" -d x
+	check_eq "$L $method /users is 405" 405 "$(status)"
+	check_eq "$L $method /users has Allow: GET, HEAD" "GET, HEAD" \
+	    "$(header Allow)"
+	check_eq "$L $method /users has a JSON error body" \
+	    '{"error":"method not allowed"}' "$(cat "$D/body")"
+done
+
+# --- an empty table ----------------------------------------------------
+sql "CREATE TABLE users_saved AS SELECT * FROM users; DELETE FROM users"
+get "$T_URL/users"
+check_eq "$L an empty table gives []" "200 []" "$(status) $(cat "$D/body")"
+sql "INSERT INTO users SELECT * FROM users_saved; DROP TABLE users_saved"
+
+# --- PostgreSQL restarted: the stale connections are replaced ----------
+"$ROOT/scripts/db.sh" stop
+"$ROOT/scripts/db.sh" start
+check_eq "$L after a PostgreSQL restart, 300 requests (10 at a time) all succeed" \
+    "200 300" "$(load "$T_URL/users" 300 10)"
+
+# --- PostgreSQL down: 503 in bounded time, workers survive --------------
+"$ROOT/scripts/db.sh" stop
+get "$T_URL/users" -w '%{time_total}' --max-time 3 >"$D/time"
+check_eq "$L database down: 503 within 3 s" 503 "$(status)"
+check_eq "$L database down: a JSON error body without database text" \
+    '{"error":"database unavailable"}' "$(cat "$D/body")"
+check_eq "$L database down: 20 more requests all 503" "503 20" \
+    "$(load "$T_URL/users" 20 5)"
+check "$L database down: libpq's reason is in the error log" \
+    grep -q 'users-fcgi\[[0-9]*\]: app/db.c:[0-9]*: connect' "$T_RUN_DIR/error.log"
+check_eq "$L database down: every worker still runs (same PIDs)" "$pids" \
+    "$(worker_pids "$T_RUN_DIR")"
+
+"$ROOT/scripts/db.sh" start
+check_eq "$L database back: 300 requests (10 at a time) all succeed" \
+    "200 300" "$(load "$T_URL/users" 300 10)"
+check_eq "$L no worker was restarted" "$pids" "$(worker_pids "$T_RUN_DIR")"
+
+t_down
+check_eq "$L down: no worker left" "" "$(worker_pids "$T_RUN_DIR")"
+check "$L down: the port is closed" port_free "$T_PORT"

@@ -1,0 +1,69 @@
+# tests/lib.sh -- sourced by every test script: assertions and fixtures.
+# shellcheck shell=bash
+#
+# Results are appended to $T_RESULTS (one line per assertion), so checks
+# made in subshells count.  tests/run.sh creates it and prints the total.
+
+. "$(dirname "${BASH_SOURCE[0]}")/../scripts/common.sh"
+
+: "${T_RESULTS:?run the tests through tests/run.sh (make test)}"
+: "${T_TMP:?run the tests through tests/run.sh (make test)}"
+
+pass() { printf 'ok      %s\n' "$*"; echo pass >>"$T_RESULTS"; }
+fail() { printf 'FAILED  %s\n' "$*"; echo fail >>"$T_RESULTS"; }
+
+# check NAME COMMAND...: pass if COMMAND succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then pass "$1"
+	else fail "$1 (expected '${2:0:200}', got '${3:0:200}')"; fi
+}
+
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# The PIDs of the workers of the stack in run directory $1, sorted.
+worker_pids() {
+	local pid
+	for pid in $(pgrep -x users-fcgi); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$1/bin/users-fcgi" ] &&
+		    echo "$pid"
+	done | sort -n
+}
+
+# t_up: start a stack on a free port in the suite's state directory.
+# Uses FRONT, WORKERS, WORKER_BIN, DATABASE_URL from the environment.
+# Sets T_PORT, T_URL, T_RUN_DIR.  Returns non-zero if it did not come up.
+t_up() {
+	T_PORT=$(free_port)
+	T_URL=http://127.0.0.1:$T_PORT
+	T_RUN_DIR=$STATE_DIR/run-$T_PORT
+	PORT=$T_PORT "$ROOT/scripts/stack.sh" up
+}
+
+# t_down: stop the stack started by t_up.
+t_down() {
+	PORT=$T_PORT "$ROOT/scripts/stack.sh" down
+}
+
+# http_code URL [curl args...]: the status code, or 000 on no answer.
+http_code() {
+	local url=$1
+	shift
+	curl -s -o /dev/null -w '%{http_code}' --max-time 10 "$@" "$url" || true
+}
+
+# load URL N P: N GET requests, P at a time; prints the count of each
+# status code ("200 97", "503 3"; 000 = no answer).
+load() {
+	seq "$2" | xargs -P "$3" -I{} curl -s -o /dev/null --max-time 10 \
+	    -w '%{http_code}\n' "$1" | sort | uniq -c | awk '{print $2, $1}'
+}

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# tests/run.sh -- the whole suite (make test).  Ends with "N passed, N failed"
+# and exits non-zero if anything failed.
+#
+# Everything runs in a private directory (T_TMP): its own PostgreSQL
+# cluster, its own ports, stopped and removed at the end, even on failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/common.sh
+
+T_TMP=$(mktemp -d /tmp/users-fcgi-test.XXXXXX)
+chmod 0755 "$T_TMP"	# the run user must reach the state directory
+export T_TMP T_RESULTS=$T_TMP/results STATE_DIR=$T_TMP/state
+: >"$T_RESULTS"
+
+cleanup() {
+	local d
+	for d in "$STATE_DIR"/run-*; do
+		[ -d "$d" ] && PORT=${d##*-} scripts/stack.sh down
+	done
+	scripts/db.sh stop || true
+	rm -rf "$T_TMP"
+}
+trap cleanup EXIT
+
+# suite NAME COMMAND...: run one test script; its crash is a failure.
+suite() {
+	local name=$1 rc=0
+	shift
+	printf '\n== %s\n' "$name"
+	"$@" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		printf 'FAILED  %s exited with status %d\n' "$name" "$rc"
+		echo fail >>"$T_RESULTS"
+	fi
+}
+
+# unit BINARY: a C unit test prints "ok ..." / "FAILED ..." per case.
+unit() {
+	local out rc=0
+	out=$("$1" 2>&1) || rc=$?
+	printf '%s\n' "$out"
+	grep '^ok ' <<<"$out" | sed 's/.*/pass/' >>"$T_RESULTS" || true
+	grep '^FAILED ' <<<"$out" | sed 's/.*/fail/' >>"$T_RESULTS" || true
+	[ "$rc" -eq 0 ] || grep -q '^FAILED ' <<<"$out"
+}
+
+for b in build/unit/*; do
+	suite "unit: ${b##*/}" unit "$b"
+done
+suite "docker-compose.yml" tests/compose.sh
+
+# One PostgreSQL for the integration suites, with the hostile rows.
+scripts/db.sh start
+export DATABASE_URL
+DATABASE_URL=$(scripts/db.sh url)
+psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/fixtures/hostile.sql
+
+suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
+suite "integration: nginx" env FRONT=nginx tests/integration.sh
+suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
+    T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
+# Faults, hostile input, fuzzing, leaks, privileges (tests/reliability/).
+for t in tests/reliability/*.sh; do
+	[ -e "$t" ] && suite "reliability: ${t##*/}" "$t"
+done
+unset DATABASE_URL
+suite "make up / make down with the embedded database" tests/updown.sh
+# The benchmark harness at a tiny size: it works, nothing is timed.
+[ ! -e tests/bench.sh ] || suite "bench harness" tests/bench.sh
+
+passed=$(grep -c '^pass$' "$T_RESULTS" || true)
+failed=$(grep -c '^fail$' "$T_RESULTS" || true)
+printf '\n%d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
