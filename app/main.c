@@ -4,10 +4,14 @@
  * One process, one request at a time, one persistent database
  * connection.  The web server (lighttpd, or spawn-fcgi for nginx) hands
  * us the listening socket as fd 0.  SIGTERM or SIGUSR1 ends the loop
- * once the request in progress is answered.
+ * once the request in progress is answered; so does the death of the
+ * process that spawned us, so that no worker outlives its server.
  */
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <sys/prctl.h>
 
 #include <fcgiapp.h>
 
@@ -28,7 +32,8 @@ main_on_signal(int signo)
 
 /*
  * Install main_on_signal for the stop signals, without SA_RESTART so a
- * blocked accept() is interrupted.  Returns 0, or -1 on failure.
+ * blocked accept() is interrupted, and ask for SIGTERM when our parent
+ * dies.  Returns 0, or -1 on failure or if the parent is already gone.
  */
 static int
 main_signals(void)
@@ -42,7 +47,11 @@ main_signals(void)
 	    sigaction(SIGUSR1, &sa, NULL) == -1)
 		return -1;
 	sa.sa_handler = SIG_IGN;
-	return sigaction(SIGPIPE, &sa, NULL);
+	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
+	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+		return -1;
+	/* The spawner may have died before prctl: then we are adopted. */
+	return getppid() == 1 ? -1 : 0;
 }
 
 /*

@@ -6,6 +6,8 @@ PORT=${PORT:-8080}
 WORKERS=${WORKERS:-5}
 FRONT=${FRONT:-lighttpd}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+# Debian's interpreter, whatever else is first on PATH.
+PYTHON=/usr/bin/python3
 # Who runs PostgreSQL, the front server and the workers when we are root.
 RUN_USER_DEFAULT=users-fcgi
 
@@ -61,15 +63,23 @@ port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
 }
 
+# Does process $1 run?  A zombie does not (this machine's init may
+# never reap a daemon's exited parent, and kill -0 succeeds on zombies).
+pid_alive() {
+	local state
+	state=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f1) || return 1
+	[ -n "$state" ] && [ "$state" != Z ]
+}
+
 # Send signal $2 (default TERM) to the PID in file $1 and wait up to
 # 20 s for it to exit.  Missing file or dead process: nothing to do.
 stop_pidfile() {
 	local pid deadline=$((SECONDS + 20))
 	[ -s "$1" ] || return 0
 	pid=$(cat "$1")
-	if kill -0 "$pid" 2>/dev/null; then
+	if pid_alive "$pid"; then
 		kill "-${2:-TERM}" "$pid" 2>/dev/null || true
-		while kill -0 "$pid" 2>/dev/null; do
+		while pid_alive "$pid"; do
 			if [ "$SECONDS" -ge "$deadline" ]; then
 				log "pid $pid ignores SIG${2:-TERM}: SIGKILL"
 				kill -KILL "$pid" 2>/dev/null || true

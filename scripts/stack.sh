@@ -20,24 +20,39 @@ RUN_DIR=$STATE/run-$PORT
 
 # Start the workers and nginx in front of them.
 up_nginx() {
-	local u user_line=""
+	local u user_line="" as=()
 	u=$(run_user)
 	mkdir -p "$RUN_DIR/nginx"
-	[ -z "$u" ] || { user_line="user $u;"; chown "$u": "$RUN_DIR/nginx"; }
+	touch "$RUN_DIR/error.log"
+	if [ -n "$u" ]; then
+		chown "$u": "$RUN_DIR/nginx" "$RUN_DIR/error.log"
+		# All of nginx runs as the run user, unless a port below 1024
+		# needs a root master (its workers still switch to the user).
+		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
+		else as=(runuser -u "$u" --); fi
+	fi
 	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
 	    -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@USER@|$user_line|g" \
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
-	spawn-fcgi -s "$RUN_DIR/sock/users.sock" -M 0600 \
-	    ${u:+-u "$u" -U "$u"} -P "$RUN_DIR/workers.pid" -- \
+	# spawn-fcgi binds the socket and, not forking (-n), becomes
+	# multiwatch, whose workers inherit the error log as stderr.
+	setsid spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
+	    ${u:+-u "$u" -U "$u"} -- \
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
-	    >/dev/null 2>>"$RUN_DIR/error.log"
-	nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" -e "$RUN_DIR/error.log"
+	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	echo $! >"$RUN_DIR/workers.pid"
+	"${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
+	    -e "$RUN_DIR/error.log"
 }
 
+# Start lighttpd, which spawns the workers.  It stays in the foreground
+# of a session of its own, so that its stderr -- which the workers
+# inherit -- is the error log; it writes its own pid file.
 up_lighttpd() {
 	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR \
 	    WORKER_BIN=$RUN_DIR/bin/users-fcgi RUN_USER=$(run_user) \
-	    lighttpd -f "$ROOT/lighttpd.conf"
+	    setsid lighttpd -D -f "$ROOT/lighttpd.conf" \
+	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
 }
 
 up() {
@@ -58,7 +73,9 @@ up() {
 	# run user: a copy of the binary lives here.
 	mkdir -p "$RUN_DIR/www" "$RUN_DIR/bin"
 	chmod 0755 "$STATE" "$RUN_DIR"
-	[ -z "$(run_user)" ] || chown "$(run_user):" "$RUN_DIR"
+	touch "$RUN_DIR/error.log"
+	chmod 0640 "$RUN_DIR/error.log"
+	[ -z "$(run_user)" ] || chown "$(run_user):" "$RUN_DIR" "$RUN_DIR/error.log"
 	make_private_dir "$RUN_DIR/sock"
 	install -m 0755 "$bin" "$RUN_DIR/bin/users-fcgi"
 	echo "$FRONT" >"$RUN_DIR/front"
@@ -71,10 +88,20 @@ up() {
 	log "$FRONT on http://$BIND:$PORT/users with $WORKERS workers"
 }
 
+# The signal that stops the front server gracefully: no new connections,
+# the requests in progress answered first.  SIGTERM would cut them: it is
+# the immediate stop of both lighttpd and nginx.
+graceful_signal() {
+	case "$(cat "$RUN_DIR/front" 2>/dev/null)" in
+	nginx) echo QUIT ;;
+	*) echo INT ;;
+	esac
+}
+
 down() {
 	# nginx (or lighttpd, which stops the workers it spawned), then the
 	# nginx workers' supervisor, which stops its children.
-	stop_pidfile "$RUN_DIR/front.pid"
+	stop_pidfile "$RUN_DIR/front.pid" "$(graceful_signal)"
 	stop_pidfile "$RUN_DIR/workers.pid"
 	if [ -e "$RUN_DIR/embedded-db" ] && ! other_runs; then
 		"$ROOT/scripts/db.sh" stop
@@ -87,7 +114,7 @@ other_runs() {
 	local f
 	for f in "$STATE"/run-*/front.pid; do
 		[ -s "$f" ] && [ "$f" != "$RUN_DIR/front.pid" ] &&
-		    kill -0 "$(cat "$f")" 2>/dev/null && return 0
+		    pid_alive "$(cat "$f")" && return 0
 	done
 	return 1
 }

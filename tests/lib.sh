@@ -27,15 +27,16 @@ check_eq() {
 
 # A TCP port on 127.0.0.1 that nothing listens on now.
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 # The PIDs of the workers of the stack in run directory $1, sorted.
 worker_pids() {
 	local pid
 	for pid in $(pgrep -x users-fcgi); do
-		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$1/bin/users-fcgi" ] &&
-		    echo "$pid"
+		if [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$1/bin/users-fcgi" ]; then
+			echo "$pid"
+		fi
 	done | sort -n
 }
 
@@ -66,4 +67,18 @@ http_code() {
 load() {
 	seq "$2" | xargs -P "$3" -I{} curl -s -o /dev/null --max-time 10 \
 	    -w '%{http_code}\n' "$1" | sort | uniq -c | awk '{print $2, $1}'
+}
+
+# raw_request PORT TEXT: send TEXT (printf escapes allowed) to the front
+# as it is, print every byte of the answer until the server closes.
+raw_request() {
+	"$PYTHON" -c '
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
+s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
+while True:
+    b = s.recv(65536)
+    if not b:
+        break
+    sys.stdout.buffer.write(b)' "$1" "$2"
 }

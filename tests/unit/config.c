@@ -1,0 +1,54 @@
+/*
+ * Unit tests of app/config.c: the environment, validated.
+ */
+#include "config.h"
+#include "unit.h"
+
+static const struct {
+	const char	*name, *var, *value;
+	int		 want;	/* config_load's return */
+} cases[] = {
+	{ "defaults", NULL, NULL, 0 },
+	{ "connect timeout 2", "DB_CONNECT_TIMEOUT", "2", 0 },
+	{ "connect timeout 60", "DB_CONNECT_TIMEOUT", "60", 0 },
+	{ "connect timeout 1 (libpq makes it 2)", "DB_CONNECT_TIMEOUT", "1", -1 },
+	{ "connect timeout 61", "DB_CONNECT_TIMEOUT", "61", -1 },
+	{ "connect timeout not a number", "DB_CONNECT_TIMEOUT", "2s", -1 },
+	{ "connect timeout empty means default", "DB_CONNECT_TIMEOUT", "", 0 },
+	{ "statement timeout 100", "DB_STATEMENT_TIMEOUT", "100", 0 },
+	{ "statement timeout 99", "DB_STATEMENT_TIMEOUT", "99", -1 },
+	{ "statement timeout negative", "DB_STATEMENT_TIMEOUT", "-5", -1 },
+	{ "statement timeout overflow", "DB_STATEMENT_TIMEOUT",
+	    "99999999999999999999", -1 },
+	{ "any DATABASE_URL is taken", "DATABASE_URL", "postgresql:///x", 0 },
+};
+
+int
+main(void)
+{
+	struct config c;
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsetenv("DATABASE_URL");
+		unsetenv("DB_CONNECT_TIMEOUT");
+		unsetenv("DB_STATEMENT_TIMEOUT");
+		if (cases[i].var != NULL)
+			setenv(cases[i].var, cases[i].value, 1);
+		unit_check(config_load(&c) == cases[i].want, cases[i].name,
+		    "config_load disagrees");
+	}
+
+	unsetenv("DATABASE_URL");
+	unsetenv("DB_CONNECT_TIMEOUT");
+	unsetenv("DB_STATEMENT_TIMEOUT");
+	config_load(&c);
+	unit_streq("no DATABASE_URL: libpq's PG* decide", c.database_url, NULL);
+	unit_streq("default connect timeout", c.connect_timeout, "2");
+	unit_streq("default statement timeout", c.statement_timeout, "2000");
+	setenv("DATABASE_URL", "postgresql://u:secret@h/db", 1);
+	config_load(&c);
+	unit_streq("DATABASE_URL as given", c.database_url,
+	    "postgresql://u:secret@h/db");
+	return unit_done();
+}

@@ -1,0 +1,127 @@
+/*
+ * Unit tests of app/json.c: no database, no FastCGI.
+ */
+#include "json.h"
+#include "unit.h"
+
+static struct json_buf buf;
+
+/* Encode a one-column table of the given cells; return the text. */
+static const char *
+encode(int nrows, const char *const *cells)
+{
+	static const char *const names[] = { "v" };
+	struct json_table t = { nrows, 1, names, cells };
+
+	return json_encode_table(&buf, &t) == 0 ? buf.data : NULL;
+}
+
+static const struct {
+	const char	*name;
+	const char	*in;
+	const char	*want;
+} cases[] = {
+	{ "plain text", "user1", "[{\"v\":\"user1\"}]" },
+	{ "empty string", "", "[{\"v\":\"\"}]" },
+	{ "double quote", "a\"b", "[{\"v\":\"a\\\"b\"}]" },
+	{ "backslash", "a\\b", "[{\"v\":\"a\\\\b\"}]" },
+	{ "slash is not escaped", "a/b", "[{\"v\":\"a/b\"}]" },
+	{ "DEL passes", "\x7f", "[{\"v\":\"\x7f\"}]" },
+	{ "2-byte UTF-8 passes", "\xc3\xa9", "[{\"v\":\"\xc3\xa9\"}]" },
+	{ "3-byte UTF-8 passes", "\xe4\xb8\xad", "[{\"v\":\"\xe4\xb8\xad\"}]" },
+	{ "4-byte UTF-8 passes", "\xf0\x9f\x98\x80",
+	    "[{\"v\":\"\xf0\x9f\x98\x80\"}]" },
+	{ "U+2028 passes", "\xe2\x80\xa8", "[{\"v\":\"\xe2\x80\xa8\"}]" },
+	{ "markup passes", "</script>", "[{\"v\":\"</script>\"}]" },
+	{ "SQL NULL is null", NULL, "[{\"v\":null}]" },
+};
+
+/* Every control character: the short escape where JSON has one. */
+static void
+test_controls(void)
+{
+	static const char *const shorts[32] = { [8] = "\\b", [9] = "\\t",
+	    [10] = "\\n", [12] = "\\f", [13] = "\\r" };
+	char	 in[2] = { 0, 0 }, want[32], name[64];
+	int	 c;
+
+	for (c = 1; c < 32; c++) {
+		const char *cells[] = { in };
+
+		in[0] = (char)c;
+		if (shorts[c] != NULL)
+			snprintf(want, sizeof(want), "[{\"v\":\"%s\"}]", shorts[c]);
+		else
+			snprintf(want, sizeof(want), "[{\"v\":\"\\u%04x\"}]", c);
+		snprintf(name, sizeof(name), "control character 0x%02x", c);
+		unit_streq(name, encode(1, cells), want);
+	}
+}
+
+/* A long value, and one whose escaping multiplies its size by six. */
+static void
+test_long(void)
+{
+	size_t	 n = 100000, i;
+	char	*in = malloc(n + 1), *want = malloc(6 * n + 16), *p;
+	const char *cells[] = { in };
+	const char *got;
+
+	memset(in, 'x', n);
+	in[n] = '\0';
+	p = want + sprintf(want, "[{\"v\":\"");
+	memcpy(p, in, n);
+	strcpy(p + n, "\"}]");
+	unit_streq("100 000-byte value", encode(1, cells), want);
+
+	memset(in, '\x01', n);
+	got = encode(1, cells);
+	p = want + sprintf(want, "[{\"v\":\"");
+	for (i = 0; i < n; i++, p += 6)
+		memcpy(p, "\\u0001", 6);
+	strcpy(p, "\"}]");
+	unit_check(got != NULL && strcmp(got, want) == 0,
+	    "100 000 control characters (600 000 bytes escaped)",
+	    "output differs");
+	free(in);
+	free(want);
+}
+
+/* Shapes: empty table, several rows, keys in column order. */
+static void
+test_shapes(void)
+{
+	static const char *const names[] = { "user_id", "username", "email" };
+	static const char *const cells[] = { "1", "b", "b@x", "2", "a", "a@x" };
+	struct json_table t = { 0, 3, names, cells };
+
+	unit_streq("empty table is []",
+	    json_encode_table(&buf, &t) == 0 ? buf.data : NULL, "[]");
+	t.nrows = 2;
+	unit_streq("two rows, keys in column order",
+	    json_encode_table(&buf, &t) == 0 ? buf.data : NULL,
+	    "[{\"user_id\":\"1\",\"username\":\"b\",\"email\":\"b@x\"},"
+	    "{\"user_id\":\"2\",\"username\":\"a\",\"email\":\"a@x\"}]");
+	unit_check(buf.len == strlen(buf.data), "len is the text's length",
+	    "buf.len differs from strlen");
+	unit_streq("error object",
+	    json_encode_error(&buf, "not \"found\"") == 0 ? buf.data : NULL,
+	    "{\"error\":\"not \\\"found\\\"\"}");
+}
+
+int
+main(void)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *cells[] = { cases[i].in };
+
+		unit_streq(cases[i].name, encode(1, cells), cases[i].want);
+	}
+	test_controls();
+	test_long();
+	test_shapes();	/* after test_long: the buffer is reused, not reset */
+	json_buf_free(&buf);
+	return unit_done();
+}
