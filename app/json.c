@@ -2,8 +2,10 @@
  * json.c -- the JSON encoder: a result table becomes
  * [{"col":"value",...},...] with keys in column order, via cJSON.
  *
- * The cJSON tree only references the caller's strings (no copies) and is
- * printed into a buffer that lives as long as the process.
+ * The cJSON tree only references the caller's strings (no copies), its
+ * nodes come from an arena that is reset for every encoding instead of
+ * one malloc and one free per node, and it is printed into a buffer
+ * that lives as long as the process.
  */
 #include <string.h>
 #include <stdlib.h>
@@ -11,6 +13,72 @@
 #include <cjson/cJSON.h>
 
 #include "json.h"
+
+#define JSON_ARENA_MIN	(64 * 1024)
+
+/* The arena that cJSON allocates from (json_arena_malloc). */
+static struct {
+	char	*base;
+	size_t	 used, cap;
+	size_t	 wanted;	/* bytes the last encoding asked for */
+} json_arena;
+
+/*
+ * cJSON's malloc: n bytes from the arena, or from malloc once the arena
+ * is full (the next json_arena_reset grows it).
+ * Returns the memory, or NULL when memory is exhausted.
+ */
+static void *
+json_arena_malloc(size_t n)
+{
+	void	*p;
+
+	n = (n + 15) & ~(size_t)15;
+	json_arena.wanted += n;
+	if (json_arena.base == NULL || json_arena.cap - json_arena.used < n)
+		return malloc(n);
+	p = json_arena.base + json_arena.used;
+	json_arena.used += n;
+	return p;
+}
+
+/* cJSON's free: nothing for arena memory (the reset frees it). */
+static void
+json_arena_free(void *p)
+{
+	char	*c = p;
+
+	if (json_arena.base != NULL && c >= json_arena.base &&
+	    c < json_arena.base + json_arena.cap)
+		return;
+	free(p);
+}
+
+/*
+ * Start a new encoding: forget every arena allocation, grow the arena if
+ * the last encoding did not fit, and make cJSON allocate from it.
+ * Never fails: without an arena, cJSON simply uses malloc.
+ */
+static void
+json_arena_reset(void)
+{
+	static cJSON_Hooks	 hooks = { json_arena_malloc, json_arena_free };
+	char			*p;
+	size_t			 cap;
+
+	if (json_arena.base == NULL || json_arena.wanted > json_arena.cap) {
+		cap = json_arena.cap ? json_arena.cap : JSON_ARENA_MIN;
+		while (cap < json_arena.wanted)
+			cap *= 2;
+		if ((p = malloc(cap)) != NULL) {
+			free(json_arena.base);
+			json_arena.base = p;
+			json_arena.cap = cap;
+		}
+		cJSON_InitHooks(&hooks);
+	}
+	json_arena.used = json_arena.wanted = 0;
+}
 
 /*
  * Make room for at least need bytes in b.
@@ -74,6 +142,7 @@ json_encode_table(struct json_buf *b, const struct json_table *t)
 	size_t		 bound = 2, keys = 0;
 	int		 r, c, rc = -1;
 
+	json_arena_reset();
 	if ((arr = cJSON_CreateArray()) == NULL)
 		return -1;
 	for (c = 0; c < t->ncols; c++)
@@ -109,6 +178,7 @@ json_encode_error(struct json_buf *b, const char *message)
 	cJSON	*obj;
 	int	 rc = -1;
 
+	json_arena_reset();
 	if ((obj = cJSON_CreateObject()) == NULL)
 		return -1;
 	if (cJSON_AddItemToObjectCS(obj, "error",
@@ -118,11 +188,16 @@ json_encode_error(struct json_buf *b, const char *message)
 	return rc;
 }
 
-/* Release b's memory; b may be reused afterwards. */
+/*
+ * Release b's memory and the arena; both may be used again afterwards.
+ */
 void
 json_buf_free(struct json_buf *b)
 {
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
+	cJSON_InitHooks(NULL);
+	free(json_arena.base);
+	memset(&json_arena, 0, sizeof(json_arena));
 }

@@ -109,6 +109,40 @@ test_shapes(void)
 	    "{\"error\":\"not \\\"found\\\"\"}");
 }
 
+/*
+ * A table larger than the arena's first block: the first encoding falls
+ * back to malloc for the overflow, the next one runs in a grown arena;
+ * both must give the same text.
+ */
+static void
+test_many_rows(void)
+{
+	static const char *const names[] = { "user_id", "username" };
+	enum { ROWS = 5000 };
+	const char	**cells = malloc(2 * ROWS * sizeof(*cells));
+	char		 *values = malloc(ROWS * 16), *want = malloc(ROWS * 48);
+	char		 *p = want;
+	struct json_table t = { ROWS, 2, names, NULL };
+	int		  r;
+
+	*p++ = '[';
+	for (r = 0; r < ROWS; r++) {
+		snprintf(values + r * 16, 16, "u%d", r);
+		cells[2 * r] = cells[2 * r + 1] = values + r * 16;
+		p += sprintf(p, "%s{\"user_id\":\"u%d\",\"username\":\"u%d\"}",
+		    r ? "," : "", r, r);
+	}
+	strcpy(p, "]");
+	t.cells = cells;
+	unit_check(json_encode_table(&buf, &t) == 0 && strcmp(buf.data, want) == 0,
+	    "5000 rows, beyond the first arena block", "output differs");
+	unit_check(json_encode_table(&buf, &t) == 0 && strcmp(buf.data, want) == 0,
+	    "5000 rows again, in the grown arena", "output differs");
+	free(cells);
+	free(values);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -121,7 +155,8 @@ main(void)
 	}
 	test_controls();
 	test_long();
-	test_shapes();	/* after test_long: the buffer is reused, not reset */
+	test_many_rows();
+	test_shapes();	/* after the others: buffer and arena are reused */
 	json_buf_free(&buf);
 	return unit_done();
 }

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# bench/callgrind.sh [BIN] -- instructions per request of one worker,
+# counted by valgrind's callgrind: repeatable where wall time is not.
+#
+# Runs BIN (default build/users-fcgi) under callgrind on a private
+# socket, sends it N1 and then N2 requests through cgi-fcgi, and prints
+# (I(N2) - I(N1)) / (N2 - N1): the cost of one request, start-up excluded.
+# Uses DATABASE_URL, else the embedded database (started, and stopped
+# again if it was not running).
+set -euo pipefail
+. "$(dirname "$0")/../scripts/common.sh"
+
+BIN=${1:-$ROOT/build/users-fcgi}
+N1=${N1:-100}
+N2=${N2:-600}
+TMP=$(mktemp -d)
+started_db=""
+cleanup() {
+	[ -z "$started_db" ] || "$ROOT/scripts/db.sh" stop
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [ -z "${DATABASE_URL:-}" ]; then
+	if ! PGCONNECT_TIMEOUT=2 psql -X -At -d "$("$ROOT/scripts/db.sh" url)" \
+	    -c 'SELECT 1' >/dev/null 2>&1; then
+		"$ROOT/scripts/db.sh" start
+		started_db=1
+	fi
+	DATABASE_URL=$("$ROOT/scripts/db.sh" url)
+fi
+export DATABASE_URL
+
+# instructions N: total Ir of a worker that served N requests.
+instructions() {
+	local pid i
+	spawn-fcgi -n -s "$TMP/sock" -- "$(command -v valgrind)" --tool=callgrind \
+	    --callgrind-out-file="$TMP/cg.$1" "$BIN" >/dev/null 2>&1 &
+	pid=$!
+	# Bound is not yet listening: wait until the first request goes through.
+	for _ in $(seq 100); do
+		REQUEST_METHOD=GET SCRIPT_NAME=/nope cgi-fcgi -bind \
+		    -connect "$TMP/sock" >/dev/null 2>&1 && break
+		sleep 0.1
+	done
+	for i in $(seq "$1"); do
+		REQUEST_METHOD=GET SCRIPT_NAME=/users \
+		    cgi-fcgi -bind -connect "$TMP/sock" >"$TMP/out" ||
+		    die "request $i failed"
+	done
+	grep -q '^\[{"user_id"' "$TMP/out" || die "unexpected answer: $(head -c 200 "$TMP/out")"
+	kill -TERM "$pid"
+	wait "$pid" || true
+	rm -f "$TMP/sock"
+	sed -n 's/^summary: //p' "$TMP/cg.$1"
+}
+
+i1=$(instructions "$N1")
+i2=$(instructions "$N2")
+echo "$(( (i2 - i1) / (N2 - N1) )) instructions per request ($N1: $i1, $N2: $i2)"
