@@ -2,10 +2,11 @@
  * json.c -- the JSON encoder: a result table becomes
  * [{"col":"value",...},...] with keys in column order, via cJSON.
  *
- * The cJSON tree only references the caller's strings (no copies), its
- * nodes come from an arena that is reset for every encoding instead of
- * one malloc and one free per node, and it is printed into a buffer
- * that lives as long as the process.
+ * The cJSON tree only references the caller's strings (no copies).  It is
+ * built once and kept: every encoding of a table of the same shape (rows
+ * and columns) only points its nodes at the new keys and values, so a
+ * request allocates nothing.  It is printed into a buffer that lives as
+ * long as the process.
  */
 #include <string.h>
 #include <stdlib.h>
@@ -14,71 +15,11 @@
 
 #include "json.h"
 
-#define JSON_ARENA_MIN	(64 * 1024)
-
-/* The arena that cJSON allocates from (json_arena_malloc). */
+/* The tree of the last table encoded, and its shape. */
 static struct {
-	char	*base;
-	size_t	 used, cap;
-	size_t	 wanted;	/* bytes the last encoding asked for */
-} json_arena;
-
-/*
- * cJSON's malloc: n bytes from the arena, or from malloc once the arena
- * is full (the next json_arena_reset grows it).
- * Returns the memory, or NULL when memory is exhausted.
- */
-static void *
-json_arena_malloc(size_t n)
-{
-	void	*p;
-
-	n = (n + 15) & ~(size_t)15;
-	json_arena.wanted += n;
-	if (json_arena.base == NULL || json_arena.cap - json_arena.used < n)
-		return malloc(n);
-	p = json_arena.base + json_arena.used;
-	json_arena.used += n;
-	return p;
-}
-
-/* cJSON's free: nothing for arena memory (the reset frees it). */
-static void
-json_arena_free(void *p)
-{
-	char	*c = p;
-
-	if (json_arena.base != NULL && c >= json_arena.base &&
-	    c < json_arena.base + json_arena.cap)
-		return;
-	free(p);
-}
-
-/*
- * Start a new encoding: forget every arena allocation, grow the arena if
- * the last encoding did not fit, and make cJSON allocate from it.
- * Never fails: without an arena, cJSON simply uses malloc.
- */
-static void
-json_arena_reset(void)
-{
-	static cJSON_Hooks	 hooks = { json_arena_malloc, json_arena_free };
-	char			*p;
-	size_t			 cap;
-
-	if (json_arena.base == NULL || json_arena.wanted > json_arena.cap) {
-		cap = json_arena.cap ? json_arena.cap : JSON_ARENA_MIN;
-		while (cap < json_arena.wanted)
-			cap *= 2;
-		if ((p = malloc(cap)) != NULL) {
-			free(json_arena.base);
-			json_arena.base = p;
-			json_arena.cap = cap;
-		}
-		cJSON_InitHooks(&hooks);
-	}
-	json_arena.used = json_arena.wanted = 0;
-}
+	cJSON	*root;
+	int	 nrows, ncols;
+} json_tree;
 
 /*
  * Make room for at least need bytes in b.
@@ -129,43 +70,89 @@ json_print(struct json_buf *b, cJSON *tree, size_t bound)
 }
 
 /*
+ * Replace the kept tree by one of nrows objects of ncols members each
+ * (placeholders: json_tree_point fills them).
+ * Returns 0, or -1 when memory is exhausted (then no tree is kept).
+ */
+static int
+json_tree_build(int nrows, int ncols)
+{
+	cJSON	*obj, *val;
+	int	 r, c;
+
+	cJSON_Delete(json_tree.root);
+	memset(&json_tree, 0, sizeof(json_tree));
+	if ((json_tree.root = cJSON_CreateArray()) == NULL)
+		return -1;
+	for (r = 0; r < nrows; r++) {
+		if ((obj = cJSON_CreateObject()) == NULL)
+			goto fail;
+		cJSON_AddItemToArray(json_tree.root, obj);
+		for (c = 0; c < ncols; c++) {
+			if ((val = cJSON_CreateNull()) == NULL)
+				goto fail;
+			cJSON_AddItemToObjectCS(obj, "", val);
+		}
+	}
+	json_tree.nrows = nrows;
+	json_tree.ncols = ncols;
+	return 0;
+fail:
+	cJSON_Delete(json_tree.root);
+	json_tree.root = NULL;
+	return -1;
+}
+
+/*
+ * Point the kept tree's keys and values at t's names and cells: a
+ * string reference, or null for SQL NULL.  Neither is ever freed by
+ * cJSON (IsReference, StringIsConst).
+ * Returns the upper bound of the printed size.
+ */
+static size_t
+json_tree_point(const struct json_table *t)
+{
+	const cJSON	*obj;
+	cJSON		*val;
+	const char	*cell;
+	size_t		 bound = 2, keys = 0, i = 0;
+	int		 c;
+
+	for (c = 0; c < t->ncols; c++)
+		keys += json_string_bound(t->names[c]) + 2;
+	cJSON_ArrayForEach(obj, json_tree.root) {
+		bound += keys + 3;
+		c = 0;
+		cJSON_ArrayForEach(val, obj) {
+			cell = t->cells[i++];
+			val->string = (char *)t->names[c++];
+			val->valuestring = (char *)cell;
+			val->type = cJSON_StringIsConst | (cell == NULL ?
+			    cJSON_NULL : cJSON_String | cJSON_IsReference);
+			bound += json_string_bound(cell);
+		}
+	}
+	return bound;
+}
+
+/*
  * Encode t into b as a JSON array of objects, one per row, keys in column
  * order, SQL NULL as null.  An empty table gives "[]".
  * Returns 0 with b->data/b->len set, or -1 (out of memory, too large).
- * b stays owned by the caller (json_buf_free); t is not modified.
+ * b stays owned by the caller (json_buf_free); t is not modified and is
+ * not referenced once this returns.
  */
 int
 json_encode_table(struct json_buf *b, const struct json_table *t)
 {
-	cJSON		*arr, *obj, *val;
-	const char	*cell;
-	size_t		 bound = 2, keys = 0;
-	int		 r, c, rc = -1;
+	size_t	 bound;
 
-	json_arena_reset();
-	if ((arr = cJSON_CreateArray()) == NULL)
+	if ((json_tree.root == NULL || json_tree.nrows != t->nrows ||
+	    json_tree.ncols != t->ncols) &&
+	    json_tree_build(t->nrows, t->ncols) == -1)
 		return -1;
-	for (c = 0; c < t->ncols; c++)
-		keys += json_string_bound(t->names[c]) + 2;
-	for (r = 0; r < t->nrows; r++) {
-		if ((obj = cJSON_CreateObject()) == NULL)
-			goto out;
-		cJSON_AddItemToArray(arr, obj);
-		bound += keys + 3;
-		for (c = 0; c < t->ncols; c++) {
-			cell = t->cells[(size_t)r * t->ncols + c];
-			val = cell == NULL ? cJSON_CreateNull() :
-			    cJSON_CreateStringReference(cell);
-			if (val == NULL)
-				goto out;
-			cJSON_AddItemToObjectCS(obj, t->names[c], val);
-			bound += json_string_bound(cell);
-		}
-	}
-	rc = json_print(b, arr, bound);
-out:
-	cJSON_Delete(arr);
-	return rc;
+	bound = json_tree_point(t);
+	return json_print(b, json_tree.root, bound);
 }
 
 /*
@@ -178,7 +165,6 @@ json_encode_error(struct json_buf *b, const char *message)
 	cJSON	*obj;
 	int	 rc = -1;
 
-	json_arena_reset();
 	if ((obj = cJSON_CreateObject()) == NULL)
 		return -1;
 	if (cJSON_AddItemToObjectCS(obj, "error",
@@ -189,7 +175,8 @@ json_encode_error(struct json_buf *b, const char *message)
 }
 
 /*
- * Release b's memory and the arena; both may be used again afterwards.
+ * Release b's memory and the kept tree; both may be used again
+ * afterwards.
  */
 void
 json_buf_free(struct json_buf *b)
@@ -197,7 +184,6 @@ json_buf_free(struct json_buf *b)
 	free(b->data);
 	b->data = NULL;
 	b->len = b->cap = 0;
-	cJSON_InitHooks(NULL);
-	free(json_arena.base);
-	memset(&json_arena, 0, sizeof(json_arena));
+	cJSON_Delete(json_tree.root);
+	memset(&json_tree, 0, sizeof(json_tree));
 }
