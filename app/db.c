@@ -3,11 +3,15 @@
  * connection, a broken connection replaced and the query retried once.
  *
  * Every wait is bounded: connect_timeout for connecting, statement_timeout
- * (set per session) for the query, TCP keepalives for a vanished peer.
+ * (set per session) for the query, TCP keepalives for a vanished peer,
+ * and our own deadline (statement_timeout + DB_GRACE_MS) for a server
+ * that stopped answering at all (paused, or its host gone).
  * Error text goes to stderr only; callers learn success or failure.
  */
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -17,6 +21,8 @@
 #define DB_STMT		"users_list"
 #define DB_SQL		"SELECT user_id, username, email FROM users " \
 			"ORDER BY user_id LIMIT 100"
+/* How long past statement_timeout we wait before giving up on the server. */
+#define DB_GRACE_MS	1000
 
 /*
  * Note a failure of what (with libpq's message) on stderr, once until the
@@ -45,6 +51,66 @@ db_disconnect(struct db *db)
 	db->conn = NULL;
 }
 
+/* Milliseconds on a monotonic clock. */
+static long long
+db_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Collect the answer to the command just sent on db->conn, waiting at
+ * most statement_timeout + DB_GRACE_MS in all.  The server's own
+ * statement_timeout normally answers first; this deadline is for a
+ * server that does not answer at all.
+ * Returns 0 with db->res set to the first result (NULL if libpq had
+ * none; the caller checks it and clears it), or -1 if the deadline
+ * passed: then db->res is NULL, the connection is dropped and the
+ * reason logged.
+ */
+static int
+db_wait(struct db *db)
+{
+	struct pollfd	 pfd;
+	PGresult	*res;
+	long		 wait_ms;
+	long long	 deadline, left;
+
+	wait_ms = strtol(db->config->statement_timeout, NULL, 10) +
+	    DB_GRACE_MS;
+	deadline = db_now_ms() + wait_ms;
+	PQclear(db->res);
+	db->res = NULL;
+	for (;;) {
+		while (PQisBusy(db->conn)) {
+			if ((left = deadline - db_now_ms()) <= 0)
+				goto timeout;
+			pfd.fd = PQsocket(db->conn);
+			pfd.events = POLLIN;
+			if (poll(&pfd, 1, (int)left) > 0 &&
+			    !PQconsumeInput(db->conn))
+				break;	/* connection lost: PQgetResult says so */
+		}
+		if ((res = PQgetResult(db->conn)) == NULL)
+			return 0;
+		if (db->res == NULL)
+			db->res = res;
+		else
+			PQclear(res);
+	}
+timeout:
+	PQclear(db->res);
+	db->res = NULL;
+	if (!db->down)
+		log_error("no answer from PostgreSQL within %ld ms", wait_ms);
+	db->down = 1;
+	db_disconnect(db);
+	return -1;
+}
+
 /*
  * Open a connection and prepare the statement on it.
  * Returns 0 with db->conn ready, or -1 with db->conn NULL.
@@ -62,7 +128,6 @@ db_connect(struct db *db)
 	const char		*values[] = { c->connect_timeout, options,
 				    "users-fcgi", "10", "5", "3",
 				    c->database_url, NULL };
-	PGresult		*res;
 
 	if (c->database_url == NULL)
 		keys[6] = NULL;	/* libpq's PG* variables decide */
@@ -74,18 +139,21 @@ db_connect(struct db *db)
 		db_log_failure(db, "connect");
 		goto fail;
 	}
-	res = PQprepare(db->conn, DB_STMT, DB_SQL, 0, NULL);
-	if (PQresultStatus(res) != PGRES_COMMAND_OK) {
-		PQclear(res);
-		db_log_failure(db, "prepare");
+	if (!PQsendPrepare(db->conn, DB_STMT, DB_SQL, 0, NULL) ||
+	    db_wait(db) == -1 ||
+	    PQresultStatus(db->res) != PGRES_COMMAND_OK) {
+		db_log_failure(db, "prepare");	/* quiet after db_wait's */
 		goto fail;
 	}
-	PQclear(res);
+	PQclear(db->res);
+	db->res = NULL;
 	if (db->down)
 		log_error("%s", "connected again");
 	db->down = 0;
 	return 0;
 fail:
+	PQclear(db->res);
+	db->res = NULL;
 	db_disconnect(db);
 	return -1;
 }
@@ -135,7 +203,8 @@ db_init(struct db *db, const struct config *c)
 }
 
 /*
- * Run the users query.  On a broken connection, reconnect and retry once.
+ * Run the users query.  On a broken connection, reconnect and retry once;
+ * a server that does not answer in time is not retried.
  * Returns 0 with t viewing the rows (valid until the next db_users or
  * db_close; the caller frees nothing), or -1 if the database is
  * unavailable or the query failed (the reason is logged).
@@ -150,8 +219,9 @@ db_users(struct db *db, struct json_table *t)
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db->conn == NULL && db_connect(db) == -1)
 			return -1;
-		db->res = PQexecPrepared(db->conn, DB_STMT, 0, NULL, NULL,
-		    NULL, 0);
+		if (PQsendQueryPrepared(db->conn, DB_STMT, 0, NULL, NULL,
+		    NULL, 0) && db_wait(db) == -1)
+			return -1;	/* no answer in time: no retry */
 		if (PQresultStatus(db->res) == PGRES_TUPLES_OK) {
 			db->down = 0;
 			return db_view(db, t);

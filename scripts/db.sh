@@ -6,8 +6,9 @@
 #   db.sh url     print its DATABASE_URL (a unix socket in the state dir)
 #   db.sh seed    load sql/ into $DATABASE_URL
 #
-# The cluster lives in $(state_dir)/pg, listens on no TCP port, and runs
-# as the unprivileged run user when we are root (postgres refuses root).
+# The cluster lives in $(state_dir)/pg, listens on no TCP port (its socket,
+# mode 0700, in a directory of mode 0700), and runs as the unprivileged
+# run user when we are root (postgres refuses root).
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -35,7 +36,8 @@ start() {
 	fi
 	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" \
-		    -w -t 30 -s start -o "-c listen_addresses='' -k $SOCK"
+		    -w -t 30 -s start -o "-c listen_addresses='' -k $SOCK \
+		    -c unix_socket_permissions=0700"
 	fi
 	if [ -z "$(psql -X -At -d "postgresql://postgres@/postgres?host=$SOCK" \
 	    -c "SELECT 1 FROM pg_database WHERE datname = 'users'")" ]; then

@@ -120,12 +120,14 @@ other_runs() {
 }
 
 run() {
+	local tail_pid
 	up
-	trap 'down' EXIT
-	trap 'exit 0' INT TERM
 	log "Ctrl-C stops everything"
 	tail -n 0 -F "$RUN_DIR/error.log" 2>/dev/null &
-	wait $! || true
+	tail_pid=$!
+	trap 'kill "$tail_pid" 2>/dev/null; down' EXIT
+	trap 'exit 0' INT TERM
+	wait "$tail_pid" || true
 }
 
 case "${1:-}" in

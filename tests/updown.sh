@@ -58,5 +58,5 @@ kill -INT -- "-$run_pid"
 deadline=$((SECONDS + 30))
 while pid_alive "$run_pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
 check_eq "make run: Ctrl-C stops everything it started" "" \
-    "$(alive "$run_pid" $pids)"
+    "$(alive "$run_pid" $pids $(pgrep -s "$run_pid"))"
 check "make run: the port is closed after Ctrl-C" port_free "$PORT"

@@ -1,0 +1,149 @@
+#!/usr/bin/env bash
+# tests/reliability/faults-process.sh -- processes of the stack die or are
+# stopped, under load (LOAD_CLIENTS = 10 clients, every request logged).
+#
+#   worker kill   one worker SIGKILLed: the server (lighttpd, or multiwatch
+#                 behind nginx) starts another, the count is back to
+#                 WORKERS, the other workers are untouched; the failed
+#                 requests are counted (at most the one in flight and one
+#                 queued on the dead worker's socket).  lighttpd and nginx.
+#   front kill    lighttpd SIGKILLed: its workers exit (PR_SET_PDEATHSIG),
+#                 none is left behind; `stack.sh down` then cleans up.
+#   graceful stop `stack.sh down` (SIGINT to lighttpd, SIGQUIT to nginx:
+#                 their graceful stops) while 10 requests wait on a lock
+#                 (5 in the workers, 5 queued in the front): all are
+#                 answered 200, then nothing is left.
+#   SIGTERM       lighttpd's immediate stop: no worker is left.
+set -euo pipefail
+# shellcheck source=faults.bash
+. "$(dirname "$0")/faults.bash"
+
+D=$T_TMP/faults-process
+mkdir -p "$D"
+
+# --- a worker SIGKILLed ----------------------------------------------------
+worker_kill() {
+	local L="[$FRONT] worker SIGKILLed" pids victim t0 ms total ok
+	pids=$(workers_of "$T_RUN_DIR")
+	victim=$(head -n 1 <<<"$pids")
+	load_start "kill-$FRONT"
+	t0=$(now)
+	kill -KILL "$victim"
+	# Respawned: WORKERS workers again, the victim not among them.
+	ms=$(wait_workers 5 15) || ms=timeout
+	sleep 1
+	load_stop
+	check "$L: respawned, 5 workers again (after $ms ms)" \
+	    [ "$ms" != timeout ]
+	check_eq "$L: the other workers are the same processes" \
+	    "$(grep -vx "$victim" <<<"$pids")" \
+	    "$(workers_of "$T_RUN_DIR" | grep -Fxf <(echo "$pids") || true)"
+	read -r total ok _ _ _ _ < <(counts --ended-before "$t0")
+	check_eq "$L: before the kill, all $total requests were 200" "$total" "$ok"
+	# In flight at the kill, or started after it:
+	read -r total ok _ _ _ _ < <(counts --ended-after "$t0")
+	check "$L: $((total - ok)) of $total requests failed (at most 2)" \
+	    [ "$total" -gt 0 -a "$((total - ok))" -le 2 ]
+	printf '        %s: %d of %d requests failed, respawned in %s ms\n' \
+	    "$L" "$((total - ok))" "$total" "$ms"
+}
+
+# --- lighttpd SIGKILLed ------------------------------------------------------
+front_kill() {
+	local L="[$FRONT] front SIGKILLed" deadline=$((SECONDS + 5))
+	load_start "frontkill-$FRONT"
+	kill -KILL "$(cat "$T_RUN_DIR/front.pid")"
+	until [ -z "$(workers_of "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 0.05
+	done
+	load_stop
+	check_eq "$L: no orphan worker within 5 s" "" "$(workers_of "$T_RUN_DIR")"
+	check "$L: stack.sh down afterwards succeeds" t_down
+	check "$L: the run directory is gone" [ ! -e "$T_RUN_DIR" ]
+	check "$L: the port is free" port_free "$T_PORT"
+}
+
+# accepted: how many connections to the front it has accepted (those
+# still in its listen queue do not count: a stop resets them).
+accepted() {
+	local conns queue
+	conns=$(ss -Htn state established "( sport = :$T_PORT )" | wc -l)
+	queue=$(ss -Hltn "( sport = :$T_PORT )" | awk '{ n += $2 } END { print n + 0 }')
+	echo $((conns - queue))
+}
+
+# in_flight NAME: LOAD_CLIENTS requests, one per client, that wait for
+# a lock held 3 s (the stack runs with a statement_timeout of 10 s);
+# returns once every worker is blocked on it and the front has accepted
+# all the connections, the other requests queued there.  The lock holder
+# is LOCK_PID, the clients LOAD_PID.
+in_flight() {
+	local deadline=$((SECONDS + 10))
+	hold_lock 3
+	LOAD_LOG=$D/$1.log
+	LOAD_STOP=$D/$1.stop
+	rm -f "$LOAD_LOG" "$LOAD_STOP"
+	"$PYTHON" "$R/loadgen.py" run "$T_URL/users" "$LOAD_LOG" \
+	    --clients "$LOAD_CLIENTS" --requests "$LOAD_CLIENTS" &
+	LOAD_PID=$!
+	wait_blocked 5 || true
+	until [ "$(accepted)" -ge "$LOAD_CLIENTS" ] || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 0.05
+	done
+	sleep 0.2
+}
+
+# --- graceful stop with requests in flight ---------------------------------
+graceful() {
+	local L="[$FRONT] graceful stop" t0 total ok
+	in_flight "graceful-$FRONT"
+	t0=$(now)
+	check "$L: stack.sh down with $LOAD_CLIENTS requests in flight" t_down
+	wait "$LOAD_PID" "$LOCK_PID" || true
+	LOAD_PID= LOCK_PID=
+	read -r total _ _ _ _ _ < <(counts --before "$t0" --ended-after "$t0")
+	check_eq "$L: requests in flight when the stop began" "$LOAD_CLIENTS" "$total"
+	read -r total ok _ _ _ _ < <(counts)
+	check_eq "$L: every one answered 200" "$LOAD_CLIENTS $LOAD_CLIENTS" "$total $ok"
+	[ "$ok" = "$LOAD_CLIENTS" ] || awk -v t0="$t0" '{ printf "        %.3f %.3f %s\n", $1 - t0, $2 - t0, $3 }' "$LOAD_LOG"
+	check_eq "$L: no worker left" "" "$(workers_of "$T_RUN_DIR")"
+	check "$L: the port is free" port_free "$T_PORT"
+}
+
+# --- SIGTERM to lighttpd: its immediate stop -------------------------------
+sigterm() {
+	local L="[$FRONT] SIGTERM" deadline=$((SECONDS + 5)) total ok
+	in_flight "sigterm-$FRONT"
+	kill -TERM "$(cat "$T_RUN_DIR/front.pid")"
+	wait "$LOAD_PID" "$LOCK_PID" || true
+	LOAD_PID= LOCK_PID=
+	until [ -z "$(workers_of "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
+		sleep 0.05
+	done
+	check_eq "$L: no worker left within 5 s" "" "$(workers_of "$T_RUN_DIR")"
+	read -r total ok _ _ _ _ < <(counts)
+	printf '        %s: immediate stop, %d of %d requests in flight cut\n' \
+	    "$L" "$((total - ok))" "$total"
+	check "$L: stack.sh down afterwards succeeds" t_down
+}
+
+for FRONT in lighttpd nginx; do
+	export FRONT
+	if ! WORKERS=5 t_up; then
+		fail "[$FRONT] the stack comes up"
+		continue
+	fi
+	worker_kill
+	if [ "$FRONT" = lighttpd ]; then
+		front_kill
+	else
+		t_down
+	fi
+	DB_STATEMENT_TIMEOUT=10000 WORKERS=5 t_up ||
+	    { fail "[$FRONT] the stack comes up again"; continue; }
+	graceful
+done
+FRONT=lighttpd
+DB_STATEMENT_TIMEOUT=10000 WORKERS=5 t_up ||
+    { fail "[$FRONT] the stack comes up again"; exit 0; }
+sigterm
