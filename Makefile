@@ -21,7 +21,7 @@ UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 BIN		:= build/users-fcgi
 ASAN_BIN	:= build/asan/users-fcgi
 
-.PHONY: all asan units deps deps-bench run up down test seed bench clean
+.PHONY: all asan units deps run up down test seed bench clean
 
 all: $(BIN)
 
@@ -45,9 +45,6 @@ units: $(UNIT_BINS)
 deps:
 	@scripts/deps.sh
 
-deps-bench:
-	@scripts/deps.sh bench
-
 run: deps all
 	@scripts/stack.sh run
 
@@ -60,10 +57,10 @@ down:
 seed: deps
 	@scripts/db.sh seed
 
-test: deps-bench all asan units
+test: deps all asan units
 	@tests/run.sh
 
-bench: deps-bench all
+bench: deps all
 	@bench/run.sh
 
 clean:

@@ -58,6 +58,11 @@ wait_http_200() {
 	done
 }
 
+# A TCP port on 127.0.0.1 that nothing listens on now.
+free_port() {
+	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
 # Is TCP port $1 on 127.0.0.1 free?  (bash's /dev/tcp: refused = free)
 port_free() {
 	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null

@@ -1,9 +1,8 @@
 #!/usr/bin/env bash
-# scripts/deps.sh [bench] -- install the Debian 12 packages this project
-# needs; with "bench", also the benchmark's peers (FastAPI, Rust) that
-# make test and make bench run.  As root: apt-get installs what is
-# missing (and the service account is created).  Otherwise: print the
-# apt-get line to run.  Quiet when all is there.  DEPS_EXTRA adds more.
+# scripts/deps.sh -- install the Debian 12 packages this project needs.
+# As root: apt-get installs what is missing (and the service account is
+# created).  Otherwise: print the apt-get line to run.  Quiet when all
+# is there.  DEPS_EXTRA adds more: bench/run.sh adds its peers' packages.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -12,12 +11,6 @@ PACKAGES=(build-essential clang pkg-config curl jq python3 python3-yaml
 	postgresql-15 postgresql-client-15
 	lighttpd nginx-light spawn-fcgi multiwatch wrk gnuplot-nox
 	libclang-rt-14-dev valgrind ${DEPS_EXTRA:-})
-if [ "${1:-}" = bench ]; then
-	PACKAGES+=(python3-fastapi python3-uvicorn python3-sqlalchemy
-		python3-asyncpg python3-psycopg2 python3-pydantic cargo
-		librust-hyper-dev librust-tokio-dev librust-tokio-postgres-dev
-		librust-serde-dev librust-serde-derive-dev librust-serde-json-dev)
-fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

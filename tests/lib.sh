@@ -25,11 +25,6 @@ check_eq() {
 	else fail "$1 (expected '${2:0:200}', got '${3:0:200}')"; fi
 }
 
-# A TCP port on 127.0.0.1 that nothing listens on now.
-free_port() {
-	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 # The PIDs of the workers of the stack in run directory $1, sorted.
 worker_pids() {
 	local pid

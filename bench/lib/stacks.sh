@@ -1,0 +1,112 @@
+# bench/lib/stacks.sh -- start and stop the stacks under test.
+# shellcheck shell=bash
+#
+# A stack is one of STACKS_ALL.  The C stacks go through scripts/stack.sh
+# (in the bench's own STATE_DIR); each peer is bench/peers/NAME/run.sh,
+# which execs one server on 127.0.0.1:$PORT.  pgbench is no server: it
+# has no up/down, the harness runs it on its own (lib/load.sh).
+#
+# stack_up NAME PORT [WORKERS] starts one and sets UP_NAME, UP_PORT,
+# UP_PID (the peer's process; empty for the C stacks); stack_down stops
+# it; stack_roots prints the root PIDs of its process trees.  What the
+# reports call them is bench/report.py's business.
+
+# shellcheck disable=SC2034  # used by run.sh
+STACKS_ALL="c-lighttpd c-nginx fastapi fastapi-async rust pgbench"
+UP_NAME="" UP_PORT="" UP_PID=""
+
+stack_is_c() { case "$1" in c-*) return 0 ;; *) return 1 ;; esac; }
+
+# The peers' Debian packages, for scripts/deps.sh (DEPS_EXTRA).  cargo
+# only when no cargo is found (rustup's counts).
+peer_packages() {
+	local s pkgs=""
+	for s in "$@"; do
+		case "$s" in
+		fastapi) pkgs+=" python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pydantic" ;;
+		fastapi-async) pkgs+=" python3-fastapi python3-uvicorn python3-asyncpg python3-pydantic" ;;
+		rust)
+			have_cargo || pkgs+=" cargo"
+			pkgs+=" librust-hyper-dev librust-tokio-dev librust-tokio-postgres-dev"
+			pkgs+=" librust-serde-dev librust-serde-derive-dev librust-serde-json-dev" ;;
+		esac
+	done
+	# One of each, in order.
+	tr ' ' '\n' <<<"$pkgs" | awk 'NF && !seen[$0]++' | xargs echo
+}
+
+have_cargo() {
+	PATH=$PATH:$HOME/.cargo/bin command -v cargo >/dev/null
+}
+
+# stack_up NAME PORT [WORKERS]
+stack_up() {
+	UP_NAME=$1 UP_PORT=$2 UP_PID=""
+	if stack_is_c "$1"; then
+		PORT=$2 WORKERS=${3:-5} FRONT=${1#c-} DATABASE_URL=$DB_URL \
+		    STATE_DIR=$BENCH_STATE "$ROOT/scripts/stack.sh" up \
+		    2>>"$OUT/logs/$1.log" || { UP_NAME=""; return 1; }
+		return 0
+	fi
+	PORT=$2 DATABASE_URL=$DB_URL PYTHONDONTWRITEBYTECODE=1 \
+	    "$BENCH_DIR/peers/$1/run.sh" >>"$OUT/logs/$1.log" 2>&1 &
+	UP_PID=$!
+	if ! wait_peer "http://127.0.0.1:$2/users" 60; then
+		log "$1 did not answer 200 on port $2; the end of its log:"
+		tail -n 20 "$OUT/logs/$1.log" >&2 || true
+		stack_down
+		return 1
+	fi
+}
+
+# wait_peer URL SECONDS: until URL answers 200; fails at once if the
+# peer's process is gone.
+wait_peer() {
+	local deadline=$((SECONDS + $2))
+	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1")" = 200 ]; do
+		kill -0 "$UP_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# Stop what stack_up started (nothing if nothing is up).
+stack_down() {
+	[ -n "$UP_NAME" ] || return 0
+	if stack_is_c "$UP_NAME"; then
+		PORT=$UP_PORT STATE_DIR=$BENCH_STATE "$ROOT/scripts/stack.sh" down \
+		    2>>"$OUT/logs/$UP_NAME.log" || true
+	elif [ -n "$UP_PID" ]; then
+		stop_pid "$UP_PID"
+	fi
+	UP_NAME="" UP_PORT="" UP_PID=""
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL after 20 s; reap it.
+stop_pid() {
+	local deadline=$((SECONDS + 20))
+	kill -TERM "$1" 2>/dev/null || return 0
+	while kill -0 "$1" 2>/dev/null; do
+		if [ "$SECONDS" -ge "$deadline" ]; then
+			log "pid $1 ignores SIGTERM: SIGKILL"
+			kill -KILL "$1" 2>/dev/null || true
+		fi
+		sleep 0.1
+	done
+	wait "$1" 2>/dev/null || true
+}
+
+# The root PIDs of the stack that is up, comma-separated: the front
+# server (and for nginx the workers' supervisor), or the peer's process.
+# The sampler adds their descendants.
+stack_roots() {
+	local f run=$BENCH_STATE/run-$UP_PORT pids=()
+	if stack_is_c "$UP_NAME"; then
+		for f in "$run/front.pid" "$run/workers.pid"; do
+			[ ! -s "$f" ] || pids+=("$(cat "$f")")
+		done
+	else
+		pids=("$UP_PID")
+	fi
+	local IFS=,
+	echo "${pids[*]}"
+}
