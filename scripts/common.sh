@@ -23,7 +23,8 @@ run_user() {
 as_run_user() {
 	local u
 	u=$(run_user)
-	if [ -n "$u" ]; then runuser -u "$u" -- "$@"; else "$@"; fi
+	# From /: the current directory may be one the run user cannot enter.
+	if [ -n "$u" ]; then (cd / && runuser -u "$u" -- "$@"); else "$@"; fi
 }
 
 # The state directory: .state in the checkout, unless run_user cannot
