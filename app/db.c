@@ -76,12 +76,9 @@ db_wait(struct db *db)
 {
 	struct pollfd	 pfd;
 	PGresult	*res;
-	long		 wait_ms;
 	long long	 deadline, left;
 
-	wait_ms = strtol(db->config->statement_timeout, NULL, 10) +
-	    DB_GRACE_MS;
-	deadline = db_now_ms() + wait_ms;
+	deadline = db_now_ms() + db->wait_ms;
 	PQclear(db->res);
 	db->res = NULL;
 	for (;;) {
@@ -105,7 +102,8 @@ timeout:
 	PQclear(db->res);
 	db->res = NULL;
 	if (!db->down)
-		log_error("no answer from PostgreSQL within %ld ms", wait_ms);
+		log_error("no answer from PostgreSQL within %ld ms",
+		    db->wait_ms);
 	db->down = 1;
 	db_disconnect(db);
 	return -1;
@@ -199,6 +197,8 @@ db_init(struct db *db, const struct config *c)
 {
 	memset(db, 0, sizeof(*db));
 	db->config = c;
+	/* config_load validated it: a decimal integer. */
+	db->wait_ms = strtol(c->statement_timeout, NULL, 10) + DB_GRACE_MS;
 	(void)db_connect(db);
 }
 

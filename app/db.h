@@ -16,6 +16,7 @@ struct db {
 	const char		**cells;	/* view of res, row-major */
 	size_t			 cells_cap;
 	int			 down;		/* last attempt failed: log once */
+	long			 wait_ms;	/* longest wait for an answer */
 };
 
 void	db_init(struct db *, const struct config *);

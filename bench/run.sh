@@ -39,7 +39,7 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib/progress.sh"
 
 # Debian's python: the FastAPI peers' packages are only there.
-PY=/usr/bin/python3
+PY=$PYTHON
 BENCH_REQUESTS=${BENCH_REQUESTS:-50000}
 BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-10}
 BENCH_ROUNDS=${BENCH_ROUNDS:-3}

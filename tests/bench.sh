@@ -19,7 +19,7 @@ run_harness() {
 
 # "kind stack mode workers rps non_2xx" per result, from results.json.
 results() {
-	/usr/bin/python3 -c '
+	"$PYTHON" -c '
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print(r["kind"], r["stack"], r["mode"], r["workers"] or "-", r["rps"], r["non_2xx"])
@@ -39,7 +39,7 @@ check_result() {
 
 # A PNG made by gnuplot: the signature, an IHDR of a real size, some bytes.
 valid_png() {
-	/usr/bin/python3 -c '
+	"$PYTHON" -c '
 import struct, sys
 data = open(sys.argv[1], "rb").read()
 assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
@@ -54,7 +54,7 @@ check_eq "bench/run.sh runs every stack at a tiny size (exit status)" 0 "$rc"
 [ "$rc" -eq 0 ] || tail -n 30 "$LOG"
 echo "(the harness took $((SECONDS - t0)) s; its output: $LOG)"
 
-check "results.json parses" /usr/bin/python3 -m json.tool "$OUT/results.json" /dev/null
+check "results.json parses" "$PYTHON" -m json.tool "$OUT/results.json" /dev/null
 RESULTS=$(results 2>/dev/null || true)
 for s in $STACKS; do
 	case "$s" in

@@ -63,7 +63,7 @@ expect_clean() {
 # --- PostgreSQL restarted ----------------------------------------------
 restart() {
 	local L="[$FRONT] PostgreSQL restart" pids t0 t1 t2 t3 total max
-	pids=$(workers_of "$T_RUN_DIR")
+	pids=$(worker_pids "$T_RUN_DIR")
 	load_start "restart-$FRONT"
 	t0=$(now)
 	"$ROOT/scripts/db.sh" stop
@@ -85,7 +85,7 @@ restart() {
 	    [ "$total" -gt 0 -a "$max" -lt 3000 ]
 	expect_ok "$L: once it accepts connections again" --after "$t3"
 	expect_clean "$L"
-	check_eq "$L: no worker was restarted" "$pids" "$(workers_of "$T_RUN_DIR")"
+	check_eq "$L: no worker was restarted" "$pids" "$(worker_pids "$T_RUN_DIR")"
 }
 
 # --- a lock held on users ------------------------------------------------
@@ -158,14 +158,14 @@ for FRONT in lighttpd nginx; do
 		fail "[$FRONT] the stack comes up"
 		continue
 	fi
-	pids=$(workers_of "$T_RUN_DIR")
+	pids=$(worker_pids "$T_RUN_DIR")
 	restart
 	if [ "$FRONT" = lighttpd ]; then
 		lock
 		pause_postmaster
 		freeze
 		check_eq "[$FRONT] no worker was restarted by the stalls" "$pids" \
-		    "$(workers_of "$T_RUN_DIR")"
+		    "$(worker_pids "$T_RUN_DIR")"
 	fi
 	t_down
 done

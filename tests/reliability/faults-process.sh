@@ -24,7 +24,7 @@ mkdir -p "$D"
 # --- a worker SIGKILLed ----------------------------------------------------
 worker_kill() {
 	local L="[$FRONT] worker SIGKILLed" pids victim t0 ms total ok
-	pids=$(workers_of "$T_RUN_DIR")
+	pids=$(worker_pids "$T_RUN_DIR")
 	victim=$(head -n 1 <<<"$pids")
 	load_start "kill-$FRONT"
 	t0=$(now)
@@ -37,7 +37,7 @@ worker_kill() {
 	    [ "$ms" != timeout ]
 	check_eq "$L: the other workers are the same processes" \
 	    "$(grep -vx "$victim" <<<"$pids")" \
-	    "$(workers_of "$T_RUN_DIR" | grep -Fxf <(echo "$pids") || true)"
+	    "$(worker_pids "$T_RUN_DIR" | grep -Fxf <(echo "$pids") || true)"
 	read -r total ok _ _ _ _ < <(counts --ended-before "$t0")
 	check_eq "$L: before the kill, all $total requests were 200" "$total" "$ok"
 	# In flight at the kill, or started after it:
@@ -53,11 +53,11 @@ front_kill() {
 	local L="[$FRONT] front SIGKILLed" deadline=$((SECONDS + 5))
 	load_start "frontkill-$FRONT"
 	kill -KILL "$(cat "$T_RUN_DIR/front.pid")"
-	until [ -z "$(workers_of "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
+	until [ -z "$(worker_pids "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
 		sleep 0.05
 	done
 	load_stop
-	check_eq "$L: no orphan worker within 5 s" "" "$(workers_of "$T_RUN_DIR")"
+	check_eq "$L: no orphan worker within 5 s" "" "$(worker_pids "$T_RUN_DIR")"
 	check "$L: stack.sh down afterwards succeeds" t_down
 	check "$L: the run directory is gone" [ ! -e "$T_RUN_DIR" ]
 	check "$L: the port is free" port_free "$T_PORT"
@@ -106,7 +106,7 @@ graceful() {
 	read -r total ok _ _ _ _ < <(counts)
 	check_eq "$L: every one answered 200" "$LOAD_CLIENTS $LOAD_CLIENTS" "$total $ok"
 	[ "$ok" = "$LOAD_CLIENTS" ] || awk -v t0="$t0" '{ printf "        %.3f %.3f %s\n", $1 - t0, $2 - t0, $3 }' "$LOAD_LOG"
-	check_eq "$L: no worker left" "" "$(workers_of "$T_RUN_DIR")"
+	check_eq "$L: no worker left" "" "$(worker_pids "$T_RUN_DIR")"
 	check "$L: the port is free" port_free "$T_PORT"
 }
 
@@ -117,10 +117,10 @@ sigterm() {
 	kill -TERM "$(cat "$T_RUN_DIR/front.pid")"
 	wait "$LOAD_PID" "$LOCK_PID" || true
 	LOAD_PID= LOCK_PID=
-	until [ -z "$(workers_of "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
+	until [ -z "$(worker_pids "$T_RUN_DIR")" ] || [ "$SECONDS" -ge "$deadline" ]; do
 		sleep 0.05
 	done
-	check_eq "$L: no worker left within 5 s" "" "$(workers_of "$T_RUN_DIR")"
+	check_eq "$L: no worker left within 5 s" "" "$(worker_pids "$T_RUN_DIR")"
 	read -r total ok _ _ _ _ < <(counts)
 	printf '        %s: immediate stop, %d of %d requests in flight cut\n' \
 	    "$L" "$((total - ok))" "$total"

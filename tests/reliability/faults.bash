@@ -15,8 +15,6 @@ LOCK_PID=
 
 # The sorted PIDs of the workers of the stack in run directory $1; never
 # fails (safe in an assignment under set -e).
-workers_of() { worker_pids "$1" || true; }
-
 now() { date +%s.%N; }
 plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", a + b }'; }
 
@@ -108,7 +106,7 @@ worker_backends() {
 wait_workers() {
 	local t0 deadline=$((SECONDS + $2))
 	t0=$(date +%s%3N)
-	until [ "$(workers_of "$T_RUN_DIR" | wc -l)" -eq "$1" ]; do
+	until [ "$(worker_pids "$T_RUN_DIR" | wc -l)" -eq "$1" ]; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
 		sleep 0.05
 	done

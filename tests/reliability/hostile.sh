@@ -18,7 +18,7 @@ for FRONT in lighttpd nginx; do
 		fail "[$FRONT] the stack comes up"
 		continue
 	fi
-	pids=$(workers_of "$T_RUN_DIR")
+	pids=$(worker_pids "$T_RUN_DIR")
 	"$PYTHON" "$R/hostile.py" "$T_PORT" >"$D/$FRONT.tsv" || true
 	n=0
 	while IFS=$'\t' read -r verdict name outs; do
@@ -28,7 +28,7 @@ for FRONT in lighttpd nginx; do
 		else fail "$L: $name -> $outs"; fi
 	done <"$D/$FRONT.tsv"
 	check "$L: $n cases were sent (at least 30)" [ "$n" -ge 30 ]
-	check_eq "$L: no worker died (same PIDs)" "$pids" "$(workers_of "$T_RUN_DIR")"
+	check_eq "$L: no worker died (same PIDs)" "$pids" "$(worker_pids "$T_RUN_DIR")"
 	check_eq "$L: /users still answers 200" 200 "$(http_code "$T_URL/users")"
 	t_down
 done

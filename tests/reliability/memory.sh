@@ -22,7 +22,7 @@ if ! FRONT=lighttpd WORKERS=5 t_up; then
 	fail "$L the stack comes up"
 	exit 0
 fi
-pids=$(workers_of "$T_RUN_DIR")
+pids=$(worker_pids "$T_RUN_DIR")
 check_eq "$L warm-up: $WARM requests" "200 json $WARM" \
     "$(requests "$WARM" GET /users 10)"
 declare -A base max
@@ -43,7 +43,7 @@ for step in $(seq "$STEPS"); do
 done
 printf '        %s %d requests in %d s\n' "$L" "$N" "$((SECONDS - t0))"
 
-check_eq "$L no worker was restarted" "$pids" "$(workers_of "$T_RUN_DIR")"
+check_eq "$L no worker was restarted" "$pids" "$(worker_pids "$T_RUN_DIR")"
 for p in $pids; do
 	growth=$(awk -v a="${base[$p]}" -v b="${max[$p]}" \
 	    'BEGIN { printf "%.1f", (b - a) * 100 / a }')

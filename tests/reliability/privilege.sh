@@ -44,7 +44,7 @@ stack_pids() {
 		echo "$front"
 		pgrep -P "$front" || true
 		[ ! -s "$T_RUN_DIR/workers.pid" ] || cat "$T_RUN_DIR/workers.pid"
-		workers_of "$T_RUN_DIR"
+		worker_pids "$T_RUN_DIR"
 	} | sort -nu
 }
 
