@@ -110,7 +110,7 @@ prepare() {
 claim_state() {
 	local f=$BENCH_STATE/bench.pid
 	mkdir -p "$BENCH_STATE"
-	if [ -s "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then
+	if [ -s "$f" ] && pid_alive "$(cat "$f")"; then
 		die "another benchmark (pid $(cat "$f")) is running in $BENCH_STATE"
 	fi
 	echo $$ >"$f"

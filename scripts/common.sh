@@ -50,11 +50,13 @@ make_private_dir() {
 	if [ -n "$u" ]; then chown "$u": "$1"; fi
 }
 
-# Wait up to $2 seconds (default 20) until URL $1 answers 200.
+# wait_http_200 URL [SECONDS [PID]]: wait up to SECONDS (default 20)
+# until URL answers 200.  With PID: fail at once if that process is gone.
 wait_http_200() {
-	local url=$1 deadline=$((SECONDS + ${2:-20}))
+	local url=$1 deadline=$((SECONDS + ${2:-20})) pid=${3:-}
 	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url")" = 200 ]; do
 		[ "$SECONDS" -lt "$deadline" ] || return 1
+		[ -z "$pid" ] || pid_alive "$pid" || return 1
 		sleep 0.1
 	done
 }
@@ -77,21 +79,28 @@ pid_alive() {
 	[ -n "$state" ] && [ "$state" != Z ]
 }
 
-# Send signal $2 (default TERM) to the PID in file $1 and wait up to
-# 20 s for it to exit.  Missing file or dead process: nothing to do.
-stop_pidfile() {
-	local pid deadline=$((SECONDS + 20))
-	[ -s "$1" ] || return 0
-	pid=$(cat "$1")
+# stop_pid PID [SIG]: send SIG (default TERM) to PID and wait up to 20 s
+# for it to exit, then SIGKILL it.  Reaps it when it is our child.  A
+# dead PID is nothing to do.
+stop_pid() {
+	local pid=$1 sig=${2:-TERM} deadline=$((SECONDS + 20))
 	if pid_alive "$pid"; then
-		kill "-${2:-TERM}" "$pid" 2>/dev/null || true
+		kill "-$sig" "$pid" 2>/dev/null || true
 		while pid_alive "$pid"; do
 			if [ "$SECONDS" -ge "$deadline" ]; then
-				log "pid $pid ignores SIG${2:-TERM}: SIGKILL"
+				log "pid $pid ignores SIG$sig: SIGKILL"
 				kill -KILL "$pid" 2>/dev/null || true
 			fi
 			sleep 0.1
 		done
 	fi
+	wait "$pid" 2>/dev/null || true
+}
+
+# stop_pidfile FILE [SIG]: stop_pid the PID in FILE, remove FILE.
+# Missing file: nothing to do.
+stop_pidfile() {
+	[ -s "$1" ] || return 0
+	stop_pid "$(cat "$1")" "${2:-TERM}"
 	rm -f "$1"
 }

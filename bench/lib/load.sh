@@ -93,7 +93,7 @@ sampler_start() {
 	"$PY" "$BENCH_DIR/lib/sampler.py" "$file.samples" "$@" "load=@$file.pid" &
 	SAMPLER_PID=$!
 	until [ -e "$file.samples.ready" ]; do
-		if ! kill -0 "$SAMPLER_PID" 2>/dev/null || [ "$SECONDS" -ge "$deadline" ]; then
+		if ! pid_alive "$SAMPLER_PID" || [ "$SECONDS" -ge "$deadline" ]; then
 			log "the sampler did not start"
 			sampler_stop
 			return 1

@@ -51,22 +51,12 @@ stack_up() {
 	PORT=$2 DATABASE_URL=$DB_URL PYTHONDONTWRITEBYTECODE=1 \
 	    "$BENCH_DIR/peers/$1/run.sh" >>"$OUT/logs/$1.log" 2>&1 &
 	UP_PID=$!
-	if ! wait_peer "http://127.0.0.1:$2/users" 60; then
+	if ! wait_http_200 "http://127.0.0.1:$2/users" 60 "$UP_PID"; then
 		log "$1 did not answer 200 on port $2; the end of its log:"
 		tail -n 20 "$OUT/logs/$1.log" >&2 || true
 		stack_down
 		return 1
 	fi
-}
-
-# wait_peer URL SECONDS: until URL answers 200; fails at once if the
-# peer's process is gone.
-wait_peer() {
-	local deadline=$((SECONDS + $2))
-	until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$1")" = 200 ]; do
-		kill -0 "$UP_PID" 2>/dev/null && [ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.1
-	done
 }
 
 # Stop what stack_up started (nothing if nothing is up).
@@ -79,20 +69,6 @@ stack_down() {
 		stop_pid "$UP_PID"
 	fi
 	UP_NAME="" UP_PORT="" UP_PID=""
-}
-
-# stop_pid PID: SIGTERM, then SIGKILL after 20 s; reap it.
-stop_pid() {
-	local deadline=$((SECONDS + 20))
-	kill -TERM "$1" 2>/dev/null || return 0
-	while kill -0 "$1" 2>/dev/null; do
-		if [ "$SECONDS" -ge "$deadline" ]; then
-			log "pid $1 ignores SIGTERM: SIGKILL"
-			kill -KILL "$1" 2>/dev/null || true
-		fi
-		sleep 0.1
-	done
-	wait "$1" 2>/dev/null || true
 }
 
 # The root PIDs of the stack that is up, comma-separated: the front
