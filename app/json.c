@@ -110,7 +110,7 @@ fail:
  * Returns the upper bound of the printed size.
  */
 static size_t
-json_tree_point(const struct json_table *t)
+json_tree_point(const struct table *t)
 {
 	const cJSON	*obj;
 	cJSON		*val;
@@ -143,7 +143,7 @@ json_tree_point(const struct json_table *t)
  * not referenced once this returns.
  */
 int
-json_encode_table(struct json_buf *b, const struct json_table *t)
+json_encode_table(struct json_buf *b, const struct table *t)
 {
 	size_t	 bound;
 

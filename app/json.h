@@ -1,5 +1,5 @@
 /*
- * json.h -- encode a table of text cells as a JSON array of objects.
+ * json.h -- encode a table (table.h) as a JSON array of objects.
  *
  * Pure: no database, no FastCGI, no I/O.  The caller owns every input;
  * the encoder only references them while it runs.
@@ -9,6 +9,8 @@
 
 #include <stddef.h>
 
+#include "table.h"
+
 /* A growable output buffer, reused across requests. */
 struct json_buf {
 	char	*data;	/* NUL-terminated text of length len, or NULL */
@@ -16,15 +18,7 @@ struct json_buf {
 	size_t	 cap;
 };
 
-/* A read-only view of a result table: cells are row-major, NULL = SQL NULL. */
-struct json_table {
-	int			 nrows;
-	int			 ncols;
-	const char *const	*names;	/* ncols column names, used as keys */
-	const char *const	*cells;	/* nrows * ncols values */
-};
-
-int	json_encode_table(struct json_buf *, const struct json_table *);
+int	json_encode_table(struct json_buf *, const struct table *);
 int	json_encode_error(struct json_buf *, const char *);
 void	json_buf_free(struct json_buf *);
 

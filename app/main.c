@@ -91,7 +91,8 @@ main_send_error(FCGX_Request *req, struct json_buf *buf, int status,
 static void
 main_handle(FCGX_Request *req, struct db *db, struct json_buf *buf)
 {
-	struct json_table	 t;
+	struct table		 t;
+	enum table_status	 ts;
 	enum route		 r;
 
 	r = route_request(FCGX_GetParam("REQUEST_METHOD", req->envp),
@@ -100,12 +101,12 @@ main_handle(FCGX_Request *req, struct db *db, struct json_buf *buf)
 	switch (r) {
 	case ROUTE_USERS:
 	case ROUTE_USERS_HEAD:
-		if (db_users(db, &t) == -1) {
+		if ((ts = db_users(db, &t)) == TABLE_UNAVAILABLE) {
 			main_send_error(req, buf, 503, "Retry-After: 1\r\n",
 			    "database unavailable");
 			return;
 		}
-		if (json_encode_table(buf, &t) == -1) {
+		if (ts == TABLE_NOMEM || json_encode_table(buf, &t) == -1) {
 			main_send_error(req, buf, 500, NULL, "internal error");
 			return;
 		}
@@ -134,7 +135,7 @@ main(void)
 		return 1;
 	if (FCGX_Init() != 0 || main_signals() == -1 ||
 	    FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_error("%s", "cannot initialise FastCGI");
+		log_error("cannot initialise FastCGI");
 		return 1;
 	}
 	db_init(&db, &config);

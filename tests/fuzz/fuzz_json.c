@@ -28,7 +28,7 @@
 
 /* Check that doc is exactly t. */
 static void
-check_table(const cJSON *doc, const struct json_table *t)
+check_table(const cJSON *doc, const struct table *t)
 {
 	const cJSON	*obj, *val;
 	const char	*cell;
@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct json_buf	 buf;
 	static const char	 null_cell[] = "\xff";
-	struct json_table	 t;
+	struct table	 t;
 	const char		*cells[MAX_CELLS];
 	char			*copy, *p, *end;
 	cJSON			*doc, *err;

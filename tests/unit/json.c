@@ -11,7 +11,7 @@ static const char *
 encode(int nrows, const char *const *cells)
 {
 	static const char *const names[] = { "v" };
-	struct json_table t = { nrows, 1, names, cells };
+	struct table t = { nrows, 1, names, cells };
 
 	return json_encode_table(&buf, &t) == 0 ? buf.data : NULL;
 }
@@ -93,7 +93,7 @@ test_shapes(void)
 {
 	static const char *const names[] = { "user_id", "username", "email" };
 	static const char *const cells[] = { "1", "b", "b@x", "2", "a", "a@x" };
-	struct json_table t = { 0, 3, names, cells };
+	struct table t = { 0, 3, names, cells };
 
 	unit_streq("empty table is []",
 	    json_encode_table(&buf, &t) == 0 ? buf.data : NULL, "[]");
@@ -122,7 +122,7 @@ test_many_rows(void)
 	const char	**cells = malloc(2 * ROWS * sizeof(*cells));
 	char		 *values = malloc(ROWS * 16), *want = malloc(ROWS * 48);
 	char		 *p = want;
-	struct json_table t = { ROWS, 2, names, NULL };
+	struct table t = { ROWS, 2, names, NULL };
 	int		  r;
 
 	*p++ = '[';
