@@ -77,19 +77,19 @@ main_send(FCGX_Request *req, int status, const char *extra,
 
 /* Send {"error": message} with the given status. */
 static void
-main_send_error(FCGX_Request *req, struct json_buf *buf, int status,
+main_send_error(FCGX_Request *req, struct json_enc *enc, int status,
     const char *extra, const char *message)
 {
-	if (json_encode_error(buf, message) == -1) {
+	if (json_enc_pair(enc, "error", message) == -1) {
 		main_send(req, 500, NULL, NULL, 0, 0);
 		return;
 	}
-	main_send(req, status, extra, buf->data, buf->len, 0);
+	main_send(req, status, extra, enc->data, enc->len, 0);
 }
 
 /* Answer one request. */
 static void
-main_handle(FCGX_Request *req, struct db *db, struct json_buf *buf)
+main_handle(FCGX_Request *req, struct db *db, struct json_enc *enc)
 {
 	struct table		 t;
 	enum table_status	 ts;
@@ -102,23 +102,23 @@ main_handle(FCGX_Request *req, struct db *db, struct json_buf *buf)
 	case ROUTE_USERS:
 	case ROUTE_USERS_HEAD:
 		if ((ts = db_users(db, &t)) == TABLE_UNAVAILABLE) {
-			main_send_error(req, buf, 503, "Retry-After: 1\r\n",
+			main_send_error(req, enc, 503, "Retry-After: 1\r\n",
 			    "database unavailable");
 			return;
 		}
-		if (ts == TABLE_NOMEM || json_encode_table(buf, &t) == -1) {
-			main_send_error(req, buf, 500, NULL, "internal error");
+		if (ts == TABLE_NOMEM || json_enc_table(enc, &t) == -1) {
+			main_send_error(req, enc, 500, NULL, "internal error");
 			return;
 		}
-		main_send(req, 200, NULL, buf->data, buf->len,
+		main_send(req, 200, NULL, enc->data, enc->len,
 		    r == ROUTE_USERS_HEAD);
 		return;
 	case ROUTE_NOT_ALLOWED:
-		main_send_error(req, buf, 405,
+		main_send_error(req, enc, 405,
 		    "Allow: " ROUTE_USERS_ALLOW "\r\n", "method not allowed");
 		return;
 	case ROUTE_NOT_FOUND:
-		main_send_error(req, buf, 404, NULL, "not found");
+		main_send_error(req, enc, 404, NULL, "not found");
 		return;
 	}
 }
@@ -128,7 +128,7 @@ main(void)
 {
 	struct config	 config;
 	struct db	 db;
-	struct json_buf	 buf = { NULL, 0, 0 };
+	struct json_enc	 enc;
 	FCGX_Request	 req;
 
 	if (config_load(&config) == -1)
@@ -139,10 +139,11 @@ main(void)
 		return 1;
 	}
 	db_init(&db, &config);
+	json_enc_init(&enc);
 	while (FCGX_Accept_r(&req) >= 0)
-		main_handle(&req, &db, &buf);
+		main_handle(&req, &db, &enc);
 	FCGX_Finish_r(&req);
+	json_enc_free(&enc);
 	db_close(&db);
-	json_buf_free(&buf);
 	return 0;
 }

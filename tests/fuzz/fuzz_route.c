@@ -95,11 +95,11 @@ check_head(const char *head, int n, int status, size_t length)
 
 /* The body of an error: {"error": message}, parsed back. */
 static void
-check_error_body(struct json_buf *b, const char *message)
+check_error_body(struct json_enc *b, const char *message)
 {
 	cJSON	*doc, *err;
 
-	require(json_encode_error(b, message) == 0);
+	require(json_enc_pair(b, "error", message) == 0);
 	require(b->len == strlen(b->data));
 	doc = cJSON_ParseWithLength(b->data, b->len);
 	require(doc != NULL);
@@ -111,7 +111,7 @@ check_error_body(struct json_buf *b, const char *message)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct json_buf	 body;
+	static struct json_enc	 body;
 	const uint8_t		*p = data, *end = data + size, *rest;
 	char			*envp[MAX_PARAMS + 1], head[512], *small;
 	const char		*method, *script, *info, *extra;
