@@ -10,12 +10,12 @@ PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
-APP_SRCS	:= app/config.c app/db.c app/json.c app/log.c app/main.c \
-		   app/respond.c app/route.c
+APP_SRCS	:= app/config.c app/db.c app/handler.c app/json.c app/log.c \
+		   app/main.c app/respond.c app/route.c
 APP_HDRS	:= $(wildcard app/*.h)
 # Everything but the request loop and libpq: what unit tests link against.
-PURE_SRCS	:= app/config.c app/json.c app/log.c app/respond.c \
-		   app/route.c
+PURE_SRCS	:= app/config.c app/handler.c app/json.c app/log.c \
+		   app/respond.c app/route.c
 UNIT_SRCS	:= $(wildcard tests/unit/*.c)
 UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
 

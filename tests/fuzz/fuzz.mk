@@ -29,7 +29,7 @@ MEMCHECK_REQUESTS ?= 10000
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(APP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(shell pkg-config --cflags $(FUZZ_PKGS)) \
-	    -o $@ $< app/json.c app/respond.c app/route.c \
+	    -o $@ $< app/handler.c app/json.c app/respond.c app/route.c \
 	    $(shell pkg-config --libs $(FUZZ_PKGS))
 
 fuzz-build: $(FUZZ_BINS)
