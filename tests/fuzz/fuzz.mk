@@ -20,17 +20,20 @@ FUZZ_CFLAGS	:= -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 		   -fno-sanitize-recover=undefined
 FUZZ_TARGETS	:= route json
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+# What each harness links: only what it drives.
+FUZZ_SRCS_route	:= app/route.c app/handler.c app/json.c app/respond.c
+FUZZ_SRCS_json	:= app/json.c
 FUZZ_SECONDS	?= 300
 RSS_REQUESTS	?= 100000
 MEMCHECK_REQUESTS ?= 10000
 
 .PHONY: fuzz fuzz-build soak valgrind
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(APP_HDRS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
+    $(APP_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(shell pkg-config --cflags $(FUZZ_PKGS)) \
-	    -o $@ $< app/handler.c app/json.c app/respond.c app/route.c \
-	    $(shell pkg-config --libs $(FUZZ_PKGS))
+	    -o $@ $< $(FUZZ_SRCS_$*) $(shell pkg-config --libs $(FUZZ_PKGS))
 
 fuzz-build: $(FUZZ_BINS)
 
