@@ -91,14 +91,14 @@ static int
 route_answer(const struct route_env *env, const struct route_row *row,
     const char *allow_path, struct route_answer *a)
 {
-	int	 n;
+	const char	*headers = row->headers == NULL ? "" : row->headers;
+	size_t		 n = strlen(headers);
 
 	a->status = row->status;
 	a->head_only = row->head_only;
-	n = snprintf(a->headers, sizeof(a->headers), "%s",
-	    row->headers == NULL ? "" : row->headers);
-	if (n < 0 || (size_t)n >= sizeof(a->headers))
+	if (n >= sizeof(a->headers))
 		return -1;
+	memcpy(a->headers, headers, n + 1);
 	if (allow_path != NULL &&
 	    route_allow(a->headers, sizeof(a->headers), allow_path) == -1)
 		return -1;
