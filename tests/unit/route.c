@@ -78,6 +78,7 @@ static const struct {
 	{ "GET",	"/users?x=1",	NULL,	  OK,	404, "", E404, 0 },
 };
 
+/* s for a case's name: "(null)" for NULL. */
 static const char *
 show(const char *s)
 {
