@@ -10,13 +10,25 @@ PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
-APP_SRCS	:= app/config.c app/db.c app/json.c app/main.c app/respond.c \
-		   app/route.c
+APP_SRCS	:= app/config.c app/db.c app/handler.c app/json.c app/log.c \
+		   app/main.c app/respond.c app/route.c
 APP_HDRS	:= $(wildcard app/*.h)
-# Everything but the request loop and libpq: what unit tests link against.
-PURE_SRCS	:= app/config.c app/json.c app/respond.c app/route.c
-UNIT_SRCS	:= $(wildcard tests/unit/*.c)
-UNIT_BINS	:= $(UNIT_SRCS:tests/unit/%.c=build/unit/%)
+
+# Unit tests: one binary per concern (tests/unit/NAME.c), each linked
+# with only the sources (UNIT_SRCS_NAME) and packages (UNIT_PKGS_NAME)
+# it uses.
+UNIT_SRCS_config	:= app/config.c app/log.c
+UNIT_PKGS_config	:=
+UNIT_SRCS_json		:= app/json.c
+UNIT_PKGS_json		:= libcjson
+UNIT_SRCS_respond	:= app/respond.c
+UNIT_PKGS_respond	:=
+UNIT_SRCS_route		:= app/route.c app/handler.c app/json.c
+UNIT_PKGS_route		:= libcjson
+UNIT_BINS	:= $(patsubst tests/unit/%.c,build/unit/%, \
+		   $(wildcard tests/unit/*.c))
+# pkg-config of the packages $(1), if any.
+pkg		 = $(if $(strip $(1)),$(shell pkg-config $(2) $(1)))
 
 BIN		:= build/users-fcgi
 ASAN_BIN	:= build/asan/users-fcgi
@@ -35,10 +47,12 @@ $(ASAN_BIN): $(APP_SRCS) $(APP_HDRS)
 
 asan: $(ASAN_BIN)
 
-build/unit/%: tests/unit/%.c tests/unit/unit.h $(PURE_SRCS) $(APP_HDRS)
+.SECONDEXPANSION:
+build/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_SRCS_$$*) $(APP_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(SANITIZE) -Iapp $(PKG_CFLAGS) -o $@ $< $(PURE_SRCS) \
-	    $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(SANITIZE) -Iapp \
+	    $(call pkg,$(UNIT_PKGS_$*),--cflags) -o $@ $< $(UNIT_SRCS_$*) \
+	    $(call pkg,$(UNIT_PKGS_$*),--libs)
 
 units: $(UNIT_BINS)
 

@@ -6,9 +6,11 @@
  * (set per session) for the query, TCP keepalives for a vanished peer,
  * and our own deadline (statement_timeout + DB_GRACE_MS) for a server
  * that stopped answering at all (paused, or its host gone).
- * Error text goes to stderr only; callers learn success or failure.
+ * Error text goes to stderr only, once per outage; callers learn only
+ * what failed (enum table_status).
  */
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,22 +26,12 @@
 /* How long past statement_timeout we wait before giving up on the server. */
 #define DB_GRACE_MS	1000
 
-/*
- * Note a failure of what (with libpq's message) on stderr, once until the
- * next success, so that an outage does not flood the log.
- */
+/* Free the last result, if any.  Never fails. */
 static void
-db_log_failure(struct db *db, const char *what)
+db_clear(struct db *db)
 {
-	const char	*msg = db->conn ? PQerrorMessage(db->conn) : "";
-	size_t		 n = strlen(msg);
-
-	if (db->down)
-		return;
-	db->down = 1;
-	while (n > 0 && msg[n - 1] == '\n')
-		n--;
-	log_error("%s: %.*s", what, (int)n, msg);
+	PQclear(db->res);
+	db->res = NULL;
 }
 
 /* Drop the connection, if any.  Never fails. */
@@ -49,6 +41,33 @@ db_disconnect(struct db *db)
 	if (db->conn != NULL)
 		PQfinish(db->conn);
 	db->conn = NULL;
+}
+
+/*
+ * The one place where the outage flag changes, so that an outage is
+ * logged once, not on every request.  down = 1: what failed; unless an
+ * outage is already logged, log it with libpq's reason (if connected).
+ * down = 0: the database answered; if that ends a logged outage, log
+ * what (NULL: end it silently).  Returns nothing.
+ */
+static void
+db_set_down(struct db *db, int down, const char *what)
+{
+	const char	*msg;
+	size_t		 n;
+
+	if (down && !db->down) {
+		msg = db->conn != NULL ? PQerrorMessage(db->conn) : "";
+		n = strlen(msg);
+		while (n > 0 && msg[n - 1] == '\n')
+			n--;
+		if (n > 0)
+			log_error("%s: %.*s", what, (int)n, msg);
+		else
+			log_error("%s", what);
+	} else if (!down && db->down && what != NULL)
+		log_error("%s", what);
+	db->down = down;
 }
 
 /* Milliseconds on a monotonic clock. */
@@ -63,13 +82,13 @@ db_now_ms(void)
 
 /*
  * Collect the answer to the command just sent on db->conn, waiting at
- * most statement_timeout + DB_GRACE_MS in all.  The server's own
- * statement_timeout normally answers first; this deadline is for a
- * server that does not answer at all.
+ * most db->wait_ms in all.  The server's own statement_timeout normally
+ * answers first; this deadline is for a server that does not answer at
+ * all.
  * Returns 0 with db->res set to the first result (NULL if libpq had
  * none; the caller checks it and clears it), or -1 if the deadline
- * passed: then db->res is NULL, the connection is dropped and the
- * reason logged.
+ * passed: then db->res is NULL, the connection is dropped and the outage
+ * logged.
  */
 static int
 db_wait(struct db *db)
@@ -77,10 +96,10 @@ db_wait(struct db *db)
 	struct pollfd	 pfd;
 	PGresult	*res;
 	long long	 deadline, left;
+	char		 what[64];
 
 	deadline = db_now_ms() + db->wait_ms;
-	PQclear(db->res);
-	db->res = NULL;
+	db_clear(db);
 	for (;;) {
 		while (PQisBusy(db->conn)) {
 			if ((left = deadline - db_now_ms()) <= 0)
@@ -99,69 +118,80 @@ db_wait(struct db *db)
 			PQclear(res);
 	}
 timeout:
-	PQclear(db->res);
-	db->res = NULL;
-	if (!db->down)
-		log_error("no answer from PostgreSQL within %ld ms",
-		    db->wait_ms);
-	db->down = 1;
+	db_clear(db);
 	db_disconnect(db);
+	(void)snprintf(what, sizeof(what),
+	    "no answer from PostgreSQL within %ld ms", db->wait_ms);
+	db_set_down(db, 1, what);
 	return -1;
 }
 
 /*
  * Open a connection and prepare the statement on it.
- * Returns 0 with db->conn ready, or -1 with db->conn NULL.
- * Values from the configured URL override the defaults given first.
+ * Returns 0 with db->conn ready, or -1 with db->conn NULL (logged).
  */
 static int
 db_connect(struct db *db)
 {
 	const struct config	*c = db->config;
-	char			 options[64];
-	const char		*keys[] = { "connect_timeout", "options",
-				    "application_name", "keepalives_idle",
-				    "keepalives_interval", "keepalives_count",
-				    "dbname", NULL };
-	const char		*values[] = { c->connect_timeout, options,
-				    "users-fcgi", "10", "5", "3",
-				    c->database_url, NULL };
+	char			 timeout[16], options[64];
+	/* By name; a NULL value is left to libpq (its PG* variables). */
+	const char		*params[][2] = {
+		{ "connect_timeout",	 timeout },
+		{ "options",		 options },
+		{ "application_name",	 "users-fcgi" },
+		{ "keepalives_idle",	 "10" },
+		{ "keepalives_interval", "5" },
+		{ "keepalives_count",	 "3" },
+		/* Last: what the URL says overrides the defaults above. */
+		{ "dbname",		 c->database_url },
+	};
+	const char		*keys[sizeof(params) / sizeof(params[0]) + 1];
+	const char		*values[sizeof(keys) / sizeof(keys[0])];
+	size_t			 i, n = 0;
+	int			 tn, on;
 
-	if (c->database_url == NULL)
-		keys[6] = NULL;	/* libpq's PG* variables decide */
-	snprintf(options, sizeof(options), "-c statement_timeout=%s",
-	    c->statement_timeout);
+	tn = snprintf(timeout, sizeof(timeout), "%d", c->connect_timeout_s);
+	on = snprintf(options, sizeof(options), "-c statement_timeout=%d",
+	    c->statement_timeout_ms);
+	if (tn < 0 || (size_t)tn >= sizeof(timeout) ||
+	    on < 0 || (size_t)on >= sizeof(options)) {
+		db_set_down(db, 1, "connection parameters do not fit");
+		goto fail;
+	}
+	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (params[i][1] != NULL) {
+			keys[n] = params[i][0];
+			values[n++] = params[i][1];
+		}
+	keys[n] = values[n] = NULL;
 
 	db->conn = PQconnectdbParams(keys, values, 1);
 	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		db_log_failure(db, "connect");
+		db_set_down(db, 1, "connect");
 		goto fail;
 	}
 	if (!PQsendPrepare(db->conn, DB_STMT, DB_SQL, 0, NULL) ||
 	    db_wait(db) == -1 ||
 	    PQresultStatus(db->res) != PGRES_COMMAND_OK) {
-		db_log_failure(db, "prepare");	/* quiet after db_wait's */
+		db_set_down(db, 1, "prepare");	/* quiet after db_wait's */
 		goto fail;
 	}
-	PQclear(db->res);
-	db->res = NULL;
-	if (db->down)
-		log_error("%s", "connected again");
-	db->down = 0;
+	db_clear(db);
+	db_set_down(db, 0, "connected again");
 	return 0;
 fail:
-	PQclear(db->res);
-	db->res = NULL;
+	db_clear(db);
 	db_disconnect(db);
 	return -1;
 }
 
 /*
- * Point t at the rows of db->res (column names as keys).
- * Returns 0, or -1 when memory is exhausted.
+ * Point t at the rows of db->res (column names as names).
+ * Returns TABLE_OK, or TABLE_NOMEM (logged) when memory is exhausted.
  */
-static int
-db_view(struct db *db, struct json_table *t)
+static enum table_status
+db_view(struct db *db, struct table *t)
 {
 	const char	**cells;
 	size_t		  n, i;
@@ -170,8 +200,10 @@ db_view(struct db *db, struct json_table *t)
 
 	n = (size_t)nrows * ncols + ncols;
 	if (n > db->cells_cap) {
-		if ((cells = realloc(db->cells, n * sizeof(*cells))) == NULL)
-			return -1;
+		if ((cells = realloc(db->cells, n * sizeof(*cells))) == NULL) {
+			log_error("out of memory for %d rows", nrows);
+			return TABLE_NOMEM;
+		}
 		db->cells = cells;
 		db->cells_cap = n;
 	}
@@ -185,65 +217,64 @@ db_view(struct db *db, struct json_table *t)
 	t->ncols = ncols;
 	t->names = db->cells;
 	t->cells = db->cells + ncols;
-	return 0;
+	return TABLE_OK;
 }
 
 /*
- * Remember the configuration and try to connect.  A database that is
- * down is not an error here: the next request tries again.
+ * Remember the configuration (which must outlive db) and try to
+ * connect.  A database that is down is not an error here: the next
+ * request tries again.  Release with db_close.
  */
 void
 db_init(struct db *db, const struct config *c)
 {
 	memset(db, 0, sizeof(*db));
 	db->config = c;
-	/* config_load validated it: a decimal integer. */
-	db->wait_ms = strtol(c->statement_timeout, NULL, 10) + DB_GRACE_MS;
+	db->wait_ms = (long)c->statement_timeout_ms + DB_GRACE_MS;
 	(void)db_connect(db);
 }
 
 /*
  * Run the users query.  On a broken connection, reconnect and retry once;
  * a server that does not answer in time is not retried.
- * Returns 0 with t viewing the rows (valid until the next db_users or
- * db_close; the caller frees nothing), or -1 if the database is
- * unavailable or the query failed (the reason is logged).
+ * Returns TABLE_OK with t viewing the rows (valid until the next
+ * db_users or db_close; the caller frees nothing), TABLE_UNAVAILABLE if
+ * the database is unavailable or the query failed, or TABLE_NOMEM; the
+ * reason is logged.
  */
-int
-db_users(struct db *db, struct json_table *t)
+enum table_status
+db_users(struct db *db, struct table *t)
 {
 	int	 attempt;
 
-	PQclear(db->res);
-	db->res = NULL;
+	db_clear(db);
 	for (attempt = 0; attempt < 2; attempt++) {
 		if (db->conn == NULL && db_connect(db) == -1)
-			return -1;
+			return TABLE_UNAVAILABLE;
 		if (PQsendQueryPrepared(db->conn, DB_STMT, 0, NULL, NULL,
 		    NULL, 0) && db_wait(db) == -1)
-			return -1;	/* no answer in time: no retry */
+			return TABLE_UNAVAILABLE;  /* no answer in time: no retry */
 		if (PQresultStatus(db->res) == PGRES_TUPLES_OK) {
-			db->down = 0;
+			db_set_down(db, 0, NULL);
 			return db_view(db, t);
 		}
-		PQclear(db->res);
-		db->res = NULL;
+		db_clear(db);
 		if (PQstatus(db->conn) != CONNECTION_BAD) {
-			db_log_failure(db, "query");
-			return -1;
+			db_set_down(db, 1, "query");
+			return TABLE_UNAVAILABLE;
 		}
-		db_log_failure(db, "connection lost");
+		db_set_down(db, 1, "connection lost");
 		db_disconnect(db);
-		db->down = 0;	/* a reconnect failure is news */
+		db_set_down(db, 0, NULL);	/* a reconnect failure is news */
 	}
-	return -1;
+	return TABLE_UNAVAILABLE;
 }
 
 /* Free everything db holds.  db may be initialised again afterwards. */
 void
 db_close(struct db *db)
 {
-	PQclear(db->res);
+	db_clear(db);
 	db_disconnect(db);
 	free(db->cells);
 	memset(db, 0, sizeof(*db));

@@ -1,26 +1,31 @@
 /*
- * db.h -- the worker's one persistent PostgreSQL connection.
+ * db.h -- the worker's one persistent PostgreSQL connection, and the one
+ * query it runs.  The rows come out as a struct table (table.h).
  */
 #ifndef USERS_FCGI_DB_H
 #define USERS_FCGI_DB_H
 
-#include <libpq-fe.h>
+#include <stddef.h>
 
 #include "config.h"
-#include "json.h"
+#include "table.h"
 
+struct pg_conn;		/* libpq's PGconn */
+struct pg_result;	/* libpq's PGresult */
+
+/* Owned by the caller (db_init ... db_close); its fields are db.c's. */
 struct db {
 	const struct config	*config;
-	PGconn			*conn;		/* NULL: not connected */
-	PGresult		*res;		/* result of the last query */
+	struct pg_conn		*conn;		/* NULL: not connected */
+	struct pg_result	*res;		/* result of the last query */
 	const char		**cells;	/* view of res, row-major */
 	size_t			 cells_cap;
-	int			 down;		/* last attempt failed: log once */
+	int			 down;		/* an outage is logged */
 	long			 wait_ms;	/* longest wait for an answer */
 };
 
-void	db_init(struct db *, const struct config *);
-int	db_users(struct db *, struct json_table *);
-void	db_close(struct db *);
+void			db_init(struct db *, const struct config *);
+enum table_status	db_users(struct db *, struct table *);
+void			db_close(struct db *);
 
 #endif

@@ -1,12 +1,12 @@
 /*
- * json.c -- the JSON encoder: a result table becomes
- * [{"col":"value",...},...] with keys in column order, via cJSON.
+ * json.c -- the JSON encoder: a table becomes [{"col":"value",...},...]
+ * with keys in column order, via cJSON.
  *
  * The cJSON tree only references the caller's strings (no copies).  It is
- * built once and kept: every encoding of a table of the same shape (rows
- * and columns) only points its nodes at the new keys and values, so a
- * request allocates nothing.  It is printed into a buffer that lives as
- * long as the process.
+ * built once and kept in the struct json_enc: every encoding of a table
+ * of the same shape (rows and columns) only points its nodes at the new
+ * keys and values, so a request allocates nothing.  It is printed into
+ * the encoder's buffer, which grows as needed and is reused.
  */
 #include <string.h>
 #include <stdlib.h>
@@ -15,31 +15,32 @@
 
 #include "json.h"
 
-/* The tree of the last table encoded, and its shape. */
-static struct {
-	cJSON	*root;
-	int	 nrows, ncols;
-} json_tree;
+/* Make e empty: no buffer, no tree.  Returns nothing; never fails. */
+void
+json_enc_init(struct json_enc *e)
+{
+	memset(e, 0, sizeof(*e));
+}
 
 /*
- * Make room for at least need bytes in b.
- * Returns 0 on success, -1 when memory is exhausted (b is unchanged).
+ * Make room for at least need bytes in e's buffer.
+ * Returns 0 on success, -1 when memory is exhausted (e is unchanged).
  */
 static int
-json_buf_reserve(struct json_buf *b, size_t need)
+json_enc_reserve(struct json_enc *e, size_t need)
 {
 	char	*p;
 	size_t	 cap;
 
-	if (need <= b->cap)
+	if (need <= e->cap)
 		return 0;
-	cap = b->cap ? b->cap : 16384;
+	cap = e->cap ? e->cap : 16384;
 	while (cap < need)
 		cap *= 2;
-	if ((p = realloc(b->data, cap)) == NULL)
+	if ((p = realloc(e->data, cap)) == NULL)
 		return -1;
-	b->data = p;
-	b->cap = cap;
+	e->data = p;
+	e->cap = cap;
 	return 0;
 }
 
@@ -54,63 +55,71 @@ json_string_bound(const char *s)
 }
 
 /*
- * Print tree into b with room for bound bytes (cJSON asks for 5 spare).
- * Returns 0 and sets b->len, or -1 on failure.  The tree is not freed.
+ * Print tree into e's buffer with room for bound bytes (cJSON asks for 5
+ * spare).  Returns 0 and sets e->len, or -1 on failure.  The tree stays
+ * the caller's.
  */
 static int
-json_print(struct json_buf *b, cJSON *tree, size_t bound)
+json_enc_print(struct json_enc *e, cJSON *tree, size_t bound)
 {
 	bound += 5 + 1;
-	if (bound > 0x7fffffff || json_buf_reserve(b, bound) == -1)
+	if (bound > 0x7fffffff || json_enc_reserve(e, bound) == -1)
 		return -1;
-	if (!cJSON_PrintPreallocated(tree, b->data, (int)bound, 0))
+	if (!cJSON_PrintPreallocated(tree, e->data, (int)bound, 0))
 		return -1;
-	b->len = strlen(b->data);
+	e->len = strlen(e->data);
 	return 0;
 }
 
+/* Delete e's tree, if any.  Returns nothing; never fails. */
+static void
+json_enc_drop_tree(struct json_enc *e)
+{
+	cJSON_Delete(e->tree);
+	e->tree = NULL;
+	e->nrows = e->ncols = 0;
+}
+
 /*
- * Replace the kept tree by one of nrows objects of ncols members each
- * (placeholders: json_tree_point fills them).
- * Returns 0, or -1 when memory is exhausted (then no tree is kept).
+ * Replace e's tree by one of nrows objects of ncols members each
+ * (placeholders: json_enc_point fills them).
+ * Returns 0, or -1 when memory is exhausted (then e keeps no tree).
  */
 static int
-json_tree_build(int nrows, int ncols)
+json_enc_build(struct json_enc *e, int nrows, int ncols)
 {
 	cJSON	*obj, *val;
 	int	 r, c;
 
-	cJSON_Delete(json_tree.root);
-	memset(&json_tree, 0, sizeof(json_tree));
-	if ((json_tree.root = cJSON_CreateArray()) == NULL)
+	json_enc_drop_tree(e);
+	if ((e->tree = cJSON_CreateArray()) == NULL)
 		return -1;
 	for (r = 0; r < nrows; r++) {
 		if ((obj = cJSON_CreateObject()) == NULL)
 			goto fail;
-		cJSON_AddItemToArray(json_tree.root, obj);
+		cJSON_AddItemToArray(e->tree, obj);
 		for (c = 0; c < ncols; c++) {
 			if ((val = cJSON_CreateNull()) == NULL)
 				goto fail;
 			cJSON_AddItemToObjectCS(obj, "", val);
 		}
 	}
-	json_tree.nrows = nrows;
-	json_tree.ncols = ncols;
+	e->nrows = nrows;
+	e->ncols = ncols;
 	return 0;
 fail:
-	cJSON_Delete(json_tree.root);
-	json_tree.root = NULL;
+	json_enc_drop_tree(e);
 	return -1;
 }
 
 /*
- * Point the kept tree's keys and values at t's names and cells: a
- * string reference, or null for SQL NULL.  Neither is ever freed by
- * cJSON (IsReference, StringIsConst).
+ * Point e's tree's keys and values at t's names and cells: a string
+ * reference, or null for SQL NULL.  Neither is ever freed by cJSON
+ * (IsReference, StringIsConst).
  * Returns the upper bound of the printed size.
  */
 static size_t
-json_tree_point(const struct json_table *t)
+json_enc_point(struct json_enc *e, const struct table *t)
 {
 	const cJSON	*obj;
 	cJSON		*val;
@@ -120,7 +129,7 @@ json_tree_point(const struct json_table *t)
 
 	for (c = 0; c < t->ncols; c++)
 		keys += json_string_bound(t->names[c]) + 2;
-	cJSON_ArrayForEach(obj, json_tree.root) {
+	cJSON_ArrayForEach(obj, e->tree) {
 		bound += keys + 3;
 		c = 0;
 		cJSON_ArrayForEach(val, obj) {
@@ -136,54 +145,54 @@ json_tree_point(const struct json_table *t)
 }
 
 /*
- * Encode t into b as a JSON array of objects, one per row, keys in column
+ * Encode t into e as a JSON array of objects, one per row, keys in column
  * order, SQL NULL as null.  An empty table gives "[]".
- * Returns 0 with b->data/b->len set, or -1 (out of memory, too large).
- * b stays owned by the caller (json_buf_free); t is not modified and is
- * not referenced once this returns.
+ * Returns 0 with e->data/e->len set (valid until e's next use), or -1
+ * (out of memory, too large).  t is not modified and not referenced once
+ * this returns.
  */
 int
-json_encode_table(struct json_buf *b, const struct json_table *t)
+json_enc_table(struct json_enc *e, const struct table *t)
 {
 	size_t	 bound;
 
-	if ((json_tree.root == NULL || json_tree.nrows != t->nrows ||
-	    json_tree.ncols != t->ncols) &&
-	    json_tree_build(t->nrows, t->ncols) == -1)
+	if ((e->tree == NULL || e->nrows != t->nrows ||
+	    e->ncols != t->ncols) &&
+	    json_enc_build(e, t->nrows, t->ncols) == -1)
 		return -1;
-	bound = json_tree_point(t);
-	return json_print(b, json_tree.root, bound);
+	bound = json_enc_point(e, t);
+	return json_enc_print(e, e->tree, bound);
 }
 
 /*
- * Encode {"error":"<message>"} into b.
- * Returns 0 or -1 as json_encode_table does.
+ * Encode {"name":"value"} into e (e.g. {"error":"not found"}).  The kept
+ * table tree is left as it is.
+ * Returns 0 or -1 as json_enc_table does.
  */
 int
-json_encode_error(struct json_buf *b, const char *message)
+json_enc_pair(struct json_enc *e, const char *name, const char *value)
 {
 	cJSON	*obj;
 	int	 rc = -1;
 
 	if ((obj = cJSON_CreateObject()) == NULL)
 		return -1;
-	if (cJSON_AddItemToObjectCS(obj, "error",
-	    cJSON_CreateStringReference(message)))
-		rc = json_print(b, obj, 16 + json_string_bound(message));
+	if (cJSON_AddItemToObjectCS(obj, name,
+	    cJSON_CreateStringReference(value)))
+		rc = json_enc_print(e, obj, 4 + json_string_bound(name) +
+		    json_string_bound(value));
 	cJSON_Delete(obj);
 	return rc;
 }
 
 /*
- * Release b's memory and the kept tree; both may be used again
- * afterwards.
+ * Free everything e holds (buffer and tree); e->data becomes NULL.  e may
+ * be initialised and used again afterwards.  Returns nothing.
  */
 void
-json_buf_free(struct json_buf *b)
+json_enc_free(struct json_enc *e)
 {
-	free(b->data);
-	b->data = NULL;
-	b->len = b->cap = 0;
-	cJSON_Delete(json_tree.root);
-	memset(&json_tree, 0, sizeof(json_tree));
+	json_enc_drop_tree(e);
+	free(e->data);
+	json_enc_init(e);
 }

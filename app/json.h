@@ -1,31 +1,34 @@
 /*
- * json.h -- encode a table of text cells as a JSON array of objects.
+ * json.h -- encode a table (table.h) as a JSON array of objects, or one
+ * {"name":"value"} object.
  *
- * Pure: no database, no FastCGI, no I/O.  The caller owns every input;
- * the encoder only references them while it runs.
+ * Pure given its explicit state: no database, no FastCGI, no I/O, no
+ * hidden globals.  Everything it keeps between calls (the output buffer,
+ * the cJSON tree of the last table's shape) is in a struct json_enc that
+ * the caller owns: json_enc_init before the first use, json_enc_free
+ * after the last.  Inputs are only referenced while a call runs.
  */
 #ifndef USERS_FCGI_JSON_H
 #define USERS_FCGI_JSON_H
 
 #include <stddef.h>
 
-/* A growable output buffer, reused across requests. */
-struct json_buf {
-	char	*data;	/* NUL-terminated text of length len, or NULL */
-	size_t	 len;
-	size_t	 cap;
+#include "table.h"
+
+struct cJSON;
+
+struct json_enc {
+	char		*data;	/* the last text encoded, NUL-terminated, */
+	size_t		 len;	/* len bytes; NULL before the first */
+	size_t		 cap;	/* bytes allocated at data */
+	struct cJSON	*tree;	/* kept tree of the last table, or NULL */
+	int		 nrows;	/* its shape */
+	int		 ncols;
 };
 
-/* A read-only view of a result table: cells are row-major, NULL = SQL NULL. */
-struct json_table {
-	int			 nrows;
-	int			 ncols;
-	const char *const	*names;	/* ncols column names, used as keys */
-	const char *const	*cells;	/* nrows * ncols values */
-};
-
-int	json_encode_table(struct json_buf *, const struct json_table *);
-int	json_encode_error(struct json_buf *, const char *);
-void	json_buf_free(struct json_buf *);
+void	json_enc_init(struct json_enc *);
+int	json_enc_table(struct json_enc *, const struct table *);
+int	json_enc_pair(struct json_enc *, const char *name, const char *value);
+void	json_enc_free(struct json_enc *);
 
 #endif

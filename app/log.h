@@ -1,17 +1,22 @@
 /*
  * log.h -- one way to report errors: a line on stderr (the web server's
- * error log) with the program, the process, the file and the line.
+ * error log) with the program, the process, the file and the line:
+ *
+ *	users-fcgi[<pid>]: <file>:<line>: <message>
+ *
+ * The one idiom: log_error("text"), or log_error("format", args...) with
+ * a literal printf format (checked by the compiler).
  */
 #ifndef USERS_FCGI_LOG_H
 #define USERS_FCGI_LOG_H
 
-#include <stdio.h>
-#include <unistd.h>
+#include <stdarg.h>
 
-#define log_error(...) log_line(__FILE__, __LINE__, __VA_ARGS__)
+#define log_error(...)	log_at(__FILE__, __LINE__, __VA_ARGS__)
 
-#define log_line(file, line, fmt, ...)					\
-	fprintf(stderr, "users-fcgi[%ld]: %s:%d: " fmt "\n",		\
-	    (long)getpid(), (file), (line), __VA_ARGS__)
+void	log_at(const char *file, int line, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	log_vat(const char *file, int line, const char *fmt, va_list)
+	    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -17,7 +17,6 @@
 
 #include "config.h"
 #include "db.h"
-#include "json.h"
 #include "log.h"
 #include "respond.h"
 #include "route.h"
@@ -55,93 +54,66 @@ main_signals(void)
 }
 
 /*
- * Send a response: the head, and body (len bytes) unless head_only.
- * Errors writing to the web server are not ours to report: the next
- * accept cleans up.
+ * The worker's source of the users table, as route_env wants it.
+ * Returns what db_users returns.
+ */
+static enum table_status
+main_users(void *db, struct table *t)
+{
+	return db_users(db, t);
+}
+
+/*
+ * Answer one request: route_dispatch decides, this writes.  Errors
+ * writing to the web server are not ours to report: the next accept
+ * cleans up.  Returns nothing.
  */
 static void
-main_send(FCGX_Request *req, int status, const char *extra,
-    const char *body, size_t len, int head_only)
+main_handle(FCGX_Request *req, const struct route_env *env)
 {
-	char	 head[512];
-	int	 n;
+	struct route_answer	 a;
+	char			 head[512];
+	int			 n;
 
-	if ((n = respond_head(head, sizeof(head), status, len, extra)) < 0) {
-		log_error("cannot format the head of a %d", status);
+	route_dispatch(env, FCGX_GetParam("REQUEST_METHOD", req->envp),
+	    FCGX_GetParam("SCRIPT_NAME", req->envp),
+	    FCGX_GetParam("PATH_INFO", req->envp), &a);
+	n = respond_head(head, sizeof(head), a.status, a.len, a.headers);
+	if (n < 0) {
+		log_error("cannot format the head of a %d", a.status);
 		return;
 	}
 	FCGX_PutStr(head, n, req->out);
-	if (!head_only && len > 0)
-		FCGX_PutStr(body, (int)len, req->out);
+	if (!a.head_only && a.len > 0)
+		FCGX_PutStr(a.body, (int)a.len, req->out);
 }
 
-/* Send {"error": message} with the given status. */
-static void
-main_send_error(FCGX_Request *req, struct json_buf *buf, int status,
-    const char *extra, const char *message)
-{
-	if (json_encode_error(buf, message) == -1) {
-		main_send(req, 500, NULL, NULL, 0, 0);
-		return;
-	}
-	main_send(req, status, extra, buf->data, buf->len, 0);
-}
-
-/* Answer one request. */
-static void
-main_handle(FCGX_Request *req, struct db *db, struct json_buf *buf)
-{
-	struct json_table	 t;
-	enum route		 r;
-
-	r = route_request(FCGX_GetParam("REQUEST_METHOD", req->envp),
-	    FCGX_GetParam("SCRIPT_NAME", req->envp),
-	    FCGX_GetParam("PATH_INFO", req->envp));
-	switch (r) {
-	case ROUTE_USERS:
-	case ROUTE_USERS_HEAD:
-		if (db_users(db, &t) == -1) {
-			main_send_error(req, buf, 503, "Retry-After: 1\r\n",
-			    "database unavailable");
-			return;
-		}
-		if (json_encode_table(buf, &t) == -1) {
-			main_send_error(req, buf, 500, NULL, "internal error");
-			return;
-		}
-		main_send(req, 200, NULL, buf->data, buf->len,
-		    r == ROUTE_USERS_HEAD);
-		return;
-	case ROUTE_NOT_ALLOWED:
-		main_send_error(req, buf, 405,
-		    "Allow: " ROUTE_USERS_ALLOW "\r\n", "method not allowed");
-		return;
-	case ROUTE_NOT_FOUND:
-		main_send_error(req, buf, 404, NULL, "not found");
-		return;
-	}
-}
-
+/*
+ * Serve requests until a stop signal.  Returns the exit status: 0, or 1
+ * if the configuration or FastCGI cannot be set up.
+ */
 int
 main(void)
 {
-	struct config	 config;
-	struct db	 db;
-	struct json_buf	 buf = { NULL, 0, 0 };
-	FCGX_Request	 req;
+	struct config		 config;
+	struct db		 db;
+	struct json_enc		 enc;
+	struct route_env	 env = { &enc, main_users, &db };
+	FCGX_Request		 req;
 
 	if (config_load(&config) == -1)
 		return 1;
 	if (FCGX_Init() != 0 || main_signals() == -1 ||
 	    FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
-		log_error("%s", "cannot initialise FastCGI");
+		log_error("cannot initialise FastCGI");
 		return 1;
 	}
 	db_init(&db, &config);
+	json_enc_init(&enc);
 	while (FCGX_Accept_r(&req) >= 0)
-		main_handle(&req, &db, &buf);
+		main_handle(&req, &env);
 	FCGX_Finish_r(&req);
+	json_enc_free(&enc);
 	db_close(&db);
-	json_buf_free(&buf);
 	return 0;
 }

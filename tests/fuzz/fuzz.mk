@@ -13,24 +13,28 @@
 # make test runs short versions of all four (tests/reliability/).
 
 FUZZ_CC		?= clang
-FUZZ_PKGS	:= fcgi libcjson
 FUZZ_CFLAGS	:= -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 		   -g -O1 -fno-omit-frame-pointer \
 		   -fsanitize=fuzzer,address,undefined \
 		   -fno-sanitize-recover=undefined
 FUZZ_TARGETS	:= route json
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+# What each harness links: only what it drives.
+FUZZ_SRCS_route	:= app/route.c app/handler.c app/json.c app/respond.c
+FUZZ_PKGS_route	:= fcgi libcjson
+FUZZ_SRCS_json	:= app/json.c
+FUZZ_PKGS_json	:= libcjson
 FUZZ_SECONDS	?= 300
 RSS_REQUESTS	?= 100000
 MEMCHECK_REQUESTS ?= 10000
 
 .PHONY: fuzz fuzz-build soak valgrind
 
-build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(PURE_SRCS) $(APP_HDRS)
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
+    $(APP_HDRS)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(shell pkg-config --cflags $(FUZZ_PKGS)) \
-	    -o $@ $< app/json.c app/respond.c app/route.c \
-	    $(shell pkg-config --libs $(FUZZ_PKGS))
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(call pkg,$(FUZZ_PKGS_$*),--cflags) \
+	    -o $@ $< $(FUZZ_SRCS_$*) $(call pkg,$(FUZZ_PKGS_$*),--libs)
 
 fuzz-build: $(FUZZ_BINS)
 

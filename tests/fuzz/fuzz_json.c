@@ -11,7 +11,8 @@
  * parses back (cJSON) to exactly the table: one object per row, keys in
  * column order, every value equal to its cell, NULL as null.  The output
  * buffer is reused from one input to the next, as in the worker.  The
- * same holds for json_encode_error with the first cell as the message.
+ * same holds for json_enc_pair(enc, "error", message) with the first
+ * cell as the message.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -28,7 +29,7 @@
 
 /* Check that doc is exactly t. */
 static void
-check_table(const cJSON *doc, const struct json_table *t)
+check_table(const cJSON *doc, const struct table *t)
 {
 	const cJSON	*obj, *val;
 	const char	*cell;
@@ -58,9 +59,9 @@ check_table(const cJSON *doc, const struct json_table *t)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct json_buf	 buf;
+	static struct json_enc	 enc;	/* all zero: as json_enc_init leaves it */
 	static const char	 null_cell[] = "\xff";
-	struct json_table	 t;
+	struct table	 t;
 	const char		*cells[MAX_CELLS];
 	char			*copy, *p, *end;
 	cJSON			*doc, *err;
@@ -92,16 +93,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t.names = cells;
 	t.cells = cells + ncols;
 
-	require(json_encode_table(&buf, &t) == 0);
-	require(buf.data != NULL && buf.len == strlen(buf.data));
-	doc = cJSON_ParseWithLength(buf.data, buf.len);
+	require(json_enc_table(&enc, &t) == 0);
+	require(enc.data != NULL && enc.len == strlen(enc.data));
+	doc = cJSON_ParseWithLength(enc.data, enc.len);
 	require(doc != NULL);
 	check_table(doc, &t);
 	cJSON_Delete(doc);
 
-	require(json_encode_error(&buf, cells[0]) == 0);
-	require(buf.len == strlen(buf.data));
-	doc = cJSON_ParseWithLength(buf.data, buf.len);
+	require(json_enc_pair(&enc, "error", cells[0]) == 0);
+	require(enc.len == strlen(enc.data));
+	doc = cJSON_ParseWithLength(enc.data, enc.len);
 	require(doc != NULL);
 	err = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	require(cJSON_IsString(err) && strcmp(err->valuestring, cells[0]) == 0);

@@ -1,19 +1,26 @@
 /*
- * fuzz_route.c -- libFuzzer harness: FastCGI parameters -> route ->
- * status line and headers -> JSON error body, as the worker's request
- * loop (app/main.c) does it, without the network and the database.
+ * fuzz_route.c -- libFuzzer harness: FastCGI parameters -> the worker's
+ * own route_dispatch (app/route.c, its table and handlers) -> the status
+ * line and headers (respond_head), as app/main.c writes them, with a
+ * stand-in for the database.
  *
  * Input: FastCGI name-value pairs, encoded as in a PARAMS record (a
  * length of 1 byte, or of 4 bytes with the high bit set, for the name
  * and for the value, then both), until the input runs out; what remains
  * after the last whole pair (at least 13 bytes) chooses a buffer size, a
- * status and a length for a direct call of respond_head.
+ * status and a length for a direct call of respond_head.  The input's
+ * size modulo 3 chooses what the stand-in database answers: the
+ * parameters as a table of (name, value) rows, "unavailable", or "out
+ * of memory".
  *
- * Checked besides what ASan and UBSan catch: the route is what the
- * specification says (GET or HEAD of exactly /users, 405 for another
- * method there, 404 elsewhere); every head is well-formed, carries both
- * hygiene headers and fits the worker's 512-byte buffer; respond_head
- * never writes past the size it is given; error bodies parse back.
+ * Checked besides what ASan and UBSan catch: the answer is what the
+ * specification says (GET or HEAD of exactly /users: 200 with the rows,
+ * HEAD without its body, 503 with Retry-After or 500 when the database
+ * fails; 405 with "Allow: GET, HEAD" for another method there; 404
+ * elsewhere, without asking the database); every body parses back;
+ * every head is well-formed, carries both hygiene headers and fits the
+ * worker's 512-byte buffer; respond_head never writes past the size it
+ * is given.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -24,7 +31,6 @@
 #include <cjson/cJSON.h>
 #include <fcgiapp.h>
 
-#include "json.h"
 #include "respond.h"
 #include "route.h"
 #include "fuzz.h"
@@ -52,27 +58,67 @@ read_len(const uint8_t **p, const uint8_t *end, size_t *len)
 	return 0;
 }
 
-/* What the specification says the route of a request is. */
-static enum route
-expected_route(const char *method, const char *script_name,
+/* The stand-in database: the request's parameters, or a failure. */
+static struct {
+	enum table_status	 answer;
+	const char		*cells[2 * MAX_PARAMS];	/* name, value, ... */
+	int			 nrows;
+	int			 calls;
+} source;
+
+/* route_env's users: source's rows, or its failure. */
+static enum table_status
+source_users(void *arg, struct table *t)
+{
+	static const char *const names[] = { "name", "value" };
+
+	(void)arg;
+	source.calls++;
+	t->nrows = source.nrows;
+	t->ncols = 2;
+	t->names = names;
+	t->cells = source.cells;
+	return source.answer;
+}
+
+/* The answer the specification gives. */
+struct expected {
+	int		 status;
+	const char	*headers;
+	const char	*error;		/* the body's message, or NULL: rows */
+	int		 head_only;
+};
+
+/* What the specification says the answer to a request is. */
+static struct expected
+expected_answer(const char *method, const char *script_name,
     const char *path_info)
 {
-	char	 path[16];
-	size_t	 a = script_name ? strlen(script_name) : 0;
-	size_t	 b = path_info ? strlen(path_info) : 0;
+	static const struct expected not_found = { 404, "", "not found", 0 },
+	    not_allowed = { 405, "Allow: GET, HEAD\r\n", "method not allowed",
+	    0 }, down = { 503, "Retry-After: 1\r\n", "database unavailable", 0 },
+	    nomem = { 500, "", "internal error", 0 };
+	struct expected	 rows = { 200, "", NULL, 0 };
+	char		 path[16];
+	size_t		 a = script_name ? strlen(script_name) : 0;
+	size_t		 b = path_info ? strlen(path_info) : 0;
 
 	if (a + b != strlen("/users"))
-		return ROUTE_NOT_FOUND;
+		return not_found;
 	memcpy(path, script_name ? script_name : "", a);
 	memcpy(path + a, path_info ? path_info : "", b);
 	path[a + b] = '\0';
 	if (strcmp(path, "/users") != 0)
-		return ROUTE_NOT_FOUND;
-	if (method != NULL && strcmp(method, "GET") == 0)
-		return ROUTE_USERS;
-	if (method != NULL && strcmp(method, "HEAD") == 0)
-		return ROUTE_USERS_HEAD;
-	return ROUTE_NOT_ALLOWED;
+		return not_found;
+	if (method == NULL || (strcmp(method, "GET") != 0 &&
+	    strcmp(method, "HEAD") != 0))
+		return not_allowed;
+	if (source.answer == TABLE_UNAVAILABLE)
+		return down;
+	if (source.answer == TABLE_NOMEM)
+		return nomem;
+	rows.head_only = strcmp(method, "HEAD") == 0;
+	return rows;
 }
 
 /* Check a head of length n for status, as the worker sends it. */
@@ -93,16 +139,40 @@ check_head(const char *head, int n, int status, size_t length)
 	require(strstr(head, "\r\n\r\n") == head + n - 4);
 }
 
-/* The body of an error: {"error": message}, parsed back. */
+/* Check that body (len bytes) is the source's rows, parsed back. */
 static void
-check_error_body(struct json_buf *b, const char *message)
+check_rows(const char *body, size_t len)
+{
+	cJSON		*doc;
+	const cJSON	*obj, *name, *value;
+	int		 r = 0;
+
+	require(body != NULL && len == strlen(body));
+	doc = cJSON_ParseWithLength(body, len);
+	require(cJSON_IsArray(doc));
+	require(cJSON_GetArraySize(doc) == source.nrows);
+	cJSON_ArrayForEach(obj, doc) {
+		require(cJSON_GetArraySize(obj) == 2);
+		name = cJSON_GetObjectItemCaseSensitive(obj, "name");
+		value = cJSON_GetObjectItemCaseSensitive(obj, "value");
+		require(cJSON_IsString(name) && strcmp(name->valuestring,
+		    source.cells[2 * r]) == 0);
+		require(cJSON_IsString(value) && strcmp(value->valuestring,
+		    source.cells[2 * r + 1]) == 0);
+		r++;
+	}
+	cJSON_Delete(doc);
+}
+
+/* Check that body (len bytes) is {"error": message}, parsed back. */
+static void
+check_error_body(const char *body, size_t len, const char *message)
 {
 	cJSON	*doc, *err;
 
-	require(json_encode_error(b, message) == 0);
-	require(b->len == strlen(b->data));
-	doc = cJSON_ParseWithLength(b->data, b->len);
-	require(doc != NULL);
+	require(body != NULL && len == strlen(body));
+	doc = cJSON_ParseWithLength(body, len);
+	require(doc != NULL && cJSON_GetArraySize(doc) == 1);
 	err = cJSON_GetObjectItemCaseSensitive(doc, "error");
 	require(cJSON_IsString(err) && strcmp(err->valuestring, message) == 0);
 	cJSON_Delete(doc);
@@ -111,13 +181,15 @@ check_error_body(struct json_buf *b, const char *message)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct json_buf	 body;
+	static struct json_enc	 enc;	/* reused, as in the worker */
+	struct route_env	 env = { &enc, source_users, NULL };
+	struct route_answer	 a;
+	struct expected		 want;
 	const uint8_t		*p = data, *end = data + size, *rest;
-	char			*envp[MAX_PARAMS + 1], head[512], *small;
-	const char		*method, *script, *info, *extra;
+	char			*envp[MAX_PARAMS + 1], head[512], *small, *cell;
+	const char		*method, *script, *info;
 	size_t			 nlen, vlen, hsize, length;
 	int			 n = 0, i, hn, status;
-	enum route		 r;
 
 	/* The parameters, as libfcgi hands them over: "NAME=VALUE". */
 	for (rest = p; n < MAX_PARAMS; rest = p) {
@@ -125,49 +197,47 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    read_len(&p, end, &vlen) == -1 ||
 		    (size_t)(end - p) < nlen || (size_t)(end - p) - nlen < vlen)
 			break;
-		if ((envp[n] = malloc(nlen + vlen + 2)) == NULL)
+		/* "NAME=VALUE\0" for libfcgi, then "NAME\0VALUE\0": cells */
+		if ((envp[n] = malloc(2 * (nlen + vlen + 2))) == NULL)
 			abort();
 		memcpy(envp[n], p, nlen);
 		envp[n][nlen] = '=';
 		memcpy(envp[n] + nlen + 1, p + nlen, vlen);
 		envp[n][nlen + vlen + 1] = '\0';
+		cell = envp[n] + nlen + vlen + 2;
+		memcpy(cell, envp[n], nlen + vlen + 2);
+		cell[nlen] = '\0';
+		source.cells[2 * n] = cell;
+		source.cells[2 * n + 1] = cell + nlen + 1;
 		p += nlen + vlen;
 		n++;
 	}
 	p = rest;
 	envp[n] = NULL;
+	source.nrows = n;
+	source.answer = size % 3 == 0 ? TABLE_OK : size % 3 == 1 ?
+	    TABLE_UNAVAILABLE : TABLE_NOMEM;
+	source.calls = 0;
 
 	method = FCGX_GetParam("REQUEST_METHOD", envp);
 	script = FCGX_GetParam("SCRIPT_NAME", envp);
 	info = FCGX_GetParam("PATH_INFO", envp);
-	r = route_request(method, script, info);
-	require(r == expected_route(method, script, info));
+	route_dispatch(&env, method, script, info, &a);
+	want = expected_answer(method, script, info);
+	require(a.status == want.status);
+	require(strcmp(a.headers, want.headers) == 0);
+	require(a.head_only == want.head_only);
+	require(source.calls == (want.status == 404 || want.status == 405 ?
+	    0 : 1));
+	if (want.error != NULL)
+		check_error_body(a.body, a.len, want.error);
+	else
+		check_rows(a.body, a.len);
 
-	/* The answer main_handle gives for that route. */
-	length = 0;
-	extra = NULL;
-	switch (r) {
-	case ROUTE_USERS:
-	case ROUTE_USERS_HEAD:
-		status = 200;
-		length = size * 1000;	/* any body length */
-		break;
-	case ROUTE_NOT_ALLOWED:
-		status = 405;
-		extra = "Allow: " ROUTE_USERS_ALLOW "\r\n";
-		check_error_body(&body, "method not allowed");
-		length = body.len;
-		break;
-	default:
-		status = 404;
-		check_error_body(&body, "not found");
-		length = body.len;
-		break;
-	}
-	hn = respond_head(head, sizeof(head), status, length, extra);
-	check_head(head, hn, status, length);
-	hn = respond_head(head, sizeof(head), 503, 32, "Retry-After: 1\r\n");
-	check_head(head, hn, 503, 32);
+	/* The head, as main_handle writes it. */
+	hn = respond_head(head, sizeof(head), a.status, a.len, a.headers);
+	check_head(head, hn, a.status, a.len);
+	require(strstr(head, want.headers) != NULL);
 
 	/* respond_head with what is left: size, status, length, no more. */
 	if (end - p >= 13) {

@@ -44,8 +44,15 @@ main(void)
 	unsetenv("DB_STATEMENT_TIMEOUT");
 	config_load(&c);
 	unit_streq("no DATABASE_URL: libpq's PG* decide", c.database_url, NULL);
-	unit_streq("default connect timeout", c.connect_timeout, "2");
-	unit_streq("default statement timeout", c.statement_timeout, "2000");
+	unit_check(c.connect_timeout_s == 2, "default connect timeout: 2 s",
+	    "differs");
+	unit_check(c.statement_timeout_ms == 2000,
+	    "default statement timeout: 2000 ms", "differs");
+	setenv("DB_CONNECT_TIMEOUT", "60", 1);
+	setenv("DB_STATEMENT_TIMEOUT", "600000", 1);
+	config_load(&c);
+	unit_check(c.connect_timeout_s == 60 && c.statement_timeout_ms == 600000,
+	    "timeouts are stored as numbers", "differs");
 	setenv("DATABASE_URL", "postgresql://u:secret@h/db", 1);
 	config_load(&c);
 	unit_streq("DATABASE_URL as given", c.database_url,

@@ -4,16 +4,23 @@
 #include "json.h"
 #include "unit.h"
 
-static struct json_buf buf;
+static struct json_enc enc;
+
+/* Encode t with e; the text, or NULL on failure. */
+static const char *
+encode_with(struct json_enc *e, const struct table *t)
+{
+	return json_enc_table(e, t) == 0 ? e->data : NULL;
+}
 
 /* Encode a one-column table of the given cells; return the text. */
 static const char *
 encode(int nrows, const char *const *cells)
 {
 	static const char *const names[] = { "v" };
-	struct json_table t = { nrows, 1, names, cells };
+	struct table t = { nrows, 1, names, cells };
 
-	return json_encode_table(&buf, &t) == 0 ? buf.data : NULL;
+	return encode_with(&enc, &t);
 }
 
 static const struct {
@@ -93,19 +100,19 @@ test_shapes(void)
 {
 	static const char *const names[] = { "user_id", "username", "email" };
 	static const char *const cells[] = { "1", "b", "b@x", "2", "a", "a@x" };
-	struct json_table t = { 0, 3, names, cells };
+	struct table t = { 0, 3, names, cells };
 
 	unit_streq("empty table is []",
-	    json_encode_table(&buf, &t) == 0 ? buf.data : NULL, "[]");
+	    json_enc_table(&enc, &t) == 0 ? enc.data : NULL, "[]");
 	t.nrows = 2;
 	unit_streq("two rows, keys in column order",
-	    json_encode_table(&buf, &t) == 0 ? buf.data : NULL,
+	    json_enc_table(&enc, &t) == 0 ? enc.data : NULL,
 	    "[{\"user_id\":\"1\",\"username\":\"b\",\"email\":\"b@x\"},"
 	    "{\"user_id\":\"2\",\"username\":\"a\",\"email\":\"a@x\"}]");
-	unit_check(buf.len == strlen(buf.data), "len is the text's length",
-	    "buf.len differs from strlen");
+	unit_check(enc.len == strlen(enc.data), "len is the text's length",
+	    "enc.len differs from strlen");
 	unit_streq("error object",
-	    json_encode_error(&buf, "not \"found\"") == 0 ? buf.data : NULL,
+	    json_enc_pair(&enc, "error", "not \"found\"") == 0 ? enc.data : NULL,
 	    "{\"error\":\"not \\\"found\\\"\"}");
 }
 
@@ -122,7 +129,7 @@ test_many_rows(void)
 	const char	**cells = malloc(2 * ROWS * sizeof(*cells));
 	char		 *values = malloc(ROWS * 16), *want = malloc(ROWS * 48);
 	char		 *p = want;
-	struct json_table t = { ROWS, 2, names, NULL };
+	struct table t = { ROWS, 2, names, NULL };
 	int		  r;
 
 	*p++ = '[';
@@ -134,13 +141,83 @@ test_many_rows(void)
 	}
 	strcpy(p, "]");
 	t.cells = cells;
-	unit_check(json_encode_table(&buf, &t) == 0 && strcmp(buf.data, want) == 0,
+	unit_check(json_enc_table(&enc, &t) == 0 && strcmp(enc.data, want) == 0,
 	    "5000 rows", "output differs");
-	unit_check(json_encode_table(&buf, &t) == 0 && strcmp(buf.data, want) == 0,
+	unit_check(json_enc_table(&enc, &t) == 0 && strcmp(enc.data, want) == 0,
 	    "5000 rows again, in the kept tree", "output differs");
 	free(cells);
 	free(values);
 	free(want);
+}
+
+/*
+ * An encoder's whole life: init, encode, re-encode another shape (the
+ * kept tree is rebuilt), a pair in between (the tree is kept), free
+ * (ASan's leak check at exit sees whatever is not released), init
+ * again, encode again.
+ */
+static void
+test_lifetime(void)
+{
+	static const char *const names[] = { "a", "b" };
+	static const char *const cells[] = { "1", "2", "3", NULL };
+	struct table	 one = { 1, 2, names, cells };
+	struct table	 two = { 2, 2, names, cells };
+	struct table	 col = { 3, 1, names, cells };
+	struct json_enc	 e;
+
+	json_enc_init(&e);
+	unit_check(e.data == NULL && e.len == 0 && e.cap == 0 && e.tree == NULL,
+	    "lifetime: a new encoder holds nothing", "not empty");
+	unit_streq("lifetime: first table", encode_with(&e, &one),
+	    "[{\"a\":\"1\",\"b\":\"2\"}]");
+	unit_check(e.tree != NULL && e.nrows == 1 && e.ncols == 2,
+	    "lifetime: the tree of its shape is kept", "no 1 x 2 tree");
+	unit_streq("lifetime: another shape", encode_with(&e, &two),
+	    "[{\"a\":\"1\",\"b\":\"2\"},{\"a\":\"3\",\"b\":null}]");
+	unit_check(e.nrows == 2 && e.ncols == 2,
+	    "lifetime: the tree follows the new shape", "not 2 x 2");
+	unit_streq("lifetime: a pair between tables",
+	    json_enc_pair(&e, "status", "ok") == 0 ? e.data : NULL,
+	    "{\"status\":\"ok\"}");
+	unit_check(e.nrows == 2 && e.ncols == 2,
+	    "lifetime: a pair leaves the kept tree", "tree changed");
+	unit_streq("lifetime: the same shape again", encode_with(&e, &two),
+	    "[{\"a\":\"1\",\"b\":\"2\"},{\"a\":\"3\",\"b\":null}]");
+	unit_streq("lifetime: one column", encode_with(&e, &col),
+	    "[{\"a\":\"1\"},{\"a\":\"2\"},{\"a\":\"3\"}]");
+	json_enc_free(&e);
+	unit_check(e.data == NULL && e.len == 0 && e.cap == 0 && e.tree == NULL,
+	    "lifetime: free releases buffer and tree", "something left");
+	json_enc_free(&e);
+	unit_check(e.data == NULL, "lifetime: free twice is harmless", "differs");
+	json_enc_init(&e);
+	unit_streq("lifetime: encodes again after free and init",
+	    encode_with(&e, &one), "[{\"a\":\"1\",\"b\":\"2\"}]");
+	json_enc_free(&e);
+}
+
+/* Two encoders at once: no state is shared between them. */
+static void
+test_two_encoders(void)
+{
+	static const char *const names[] = { "k" };
+	static const char *const x[] = { "x" }, *const y[] = { "y", "z" };
+	struct table	 tx = { 1, 1, names, x }, ty = { 2, 1, names, y };
+	struct json_enc	 a, b;
+
+	json_enc_init(&a);
+	json_enc_init(&b);
+	encode_with(&a, &tx);
+	encode_with(&b, &ty);
+	unit_streq("two encoders: the first keeps its text", a.data,
+	    "[{\"k\":\"x\"}]");
+	unit_streq("two encoders: the second has its own", b.data,
+	    "[{\"k\":\"y\"},{\"k\":\"z\"}]");
+	unit_check(a.nrows == 1 && b.nrows == 2,
+	    "two encoders: each keeps its own tree", "shared");
+	json_enc_free(&a);
+	json_enc_free(&b);
 }
 
 int
@@ -148,6 +225,7 @@ main(void)
 {
 	size_t	 i;
 
+	json_enc_init(&enc);
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		const char *cells[] = { cases[i].in };
 
@@ -157,6 +235,8 @@ main(void)
 	test_long();
 	test_many_rows();
 	test_shapes();	/* after the others: buffer and tree are reused */
-	json_buf_free(&buf);
+	json_enc_free(&enc);
+	test_lifetime();
+	test_two_encoders();
 	return unit_done();
 }
