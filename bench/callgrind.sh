@@ -9,27 +9,19 @@
 # again if it was not running).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
+# shellcheck source=lib/db.sh
+. "$(dirname "$0")/lib/db.sh"
 
 BIN=${1:-$ROOT/build/users-fcgi}
 N1=${N1:-100}
 N2=${N2:-600}
 TMP=$(mktemp -d)
-started_db=""
 cleanup() {
-	[ -z "$started_db" ] || "$ROOT/scripts/db.sh" stop
+	bench_db_stop
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-
-if [ -z "${DATABASE_URL:-}" ]; then
-	if ! PGCONNECT_TIMEOUT=2 psql -X -At -d "$("$ROOT/scripts/db.sh" url)" \
-	    -c 'SELECT 1' >/dev/null 2>&1; then
-		"$ROOT/scripts/db.sh" start
-		started_db=1
-	fi
-	DATABASE_URL=$("$ROOT/scripts/db.sh" url)
-fi
-export DATABASE_URL
+bench_db
 
 # instructions N: total Ir of a worker that served N requests.
 instructions() {
