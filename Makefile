@@ -11,7 +11,7 @@ PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
 APP_SRCS	:= app/config.c app/db.c app/handler.c app/json.c app/log.c \
-		   app/main.c app/respond.c app/route.c
+		   app/main.c app/respond.c app/route.c app/serve.c
 APP_HDRS	:= $(wildcard app/*.h)
 
 # Unit tests: one binary per concern (tests/unit/NAME.c), each linked
