@@ -9,7 +9,8 @@
 # connection per request (MODE=close, the seed's method) or keep-alive
 # (MODE=keepalive), twice:
 #   1. untraced: context switches (/proc/PID/status deltas) per request,
-#      then the PSS of every process of the stack (smaps_rollup);
+#      then the PSS and private memory of every process of the stack
+#      (smaps_rollup), and its pages counted once (lib/footprint.py);
 #   2. under `strace -c -f`: system calls per request, in total and by
 #      name (those at >= 0.05 per request).
 # Each figure is printed for the front (lighttpd, or nginx's processes)
@@ -80,11 +81,13 @@ ctxsw() {
 	    END { print v + 0, n + 0 }'
 }
 
-# pss PIDS: the sum of their Pss, in KiB.
+# pss PIDS: the sum of their Pss, and of their private pages (the part
+# of PSS that other processes on the machine do not change), in KiB.
 pss() {
 	local p
 	for p in "$@"; do cat "/proc/$p/smaps_rollup"; done |
-	    awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+	    awk '/^Pss:/ { s += $2 } /^Private_(Clean|Dirty):/ { p += $2 }
+	    END { print s + 0, p + 0 }'
 }
 
 # per_request A B: (B - A) / N with two decimals.
@@ -101,7 +104,11 @@ read -r fv1 fn1 <<<"$(ctxsw $FRONT_PIDS)"
 # shellcheck disable=SC2086
 read -r wv1 wn1 <<<"$(ctxsw $WORKERS_PIDS)"
 # shellcheck disable=SC2086
-fpss=$(pss $FRONT_PIDS) wpss=$(pss $WORKERS_PIDS)
+read -r fpss fpriv <<<"$(pss $FRONT_PIDS)"
+# shellcheck disable=SC2086
+read -r wpss wpriv <<<"$(pss $WORKERS_PIDS)"
+# shellcheck disable=SC2086
+footprint=$("$PYTHON" "$ROOT/bench/lib/footprint.py" $FRONT_PIDS $WORKERS_PIDS)
 
 # trace NAME PIDS...: count the group's system calls over N
 # requests into $STATE_DIR/NAME.strace, in the background; prints
@@ -137,13 +144,15 @@ calls() {
 }
 
 echo "FRONT=$FRONT MODE=$MODE N=$N C=$C WORKERS=$WORKERS bin=$BIN"
-printf '%-8s %14s %14s %16s %9s\n' group syscalls/req vol-cs/req invol-cs/req 'PSS KiB'
+printf '%-8s %14s %14s %16s %9s %9s\n' group syscalls/req vol-cs/req invol-cs/req \
+    'PSS KiB' 'priv KiB'
 read -r fc fnames <<<"$(calls front)"
 read -r wc wnames <<<"$(calls workers)"
-printf '%-8s %14s %14s %16s %9s\n' front "$fc" "$(per_request "$fv0" "$fv1")" \
-    "$(per_request "$fn0" "$fn1")" "$fpss"
-printf '%-8s %14s %14s %16s %9s\n' workers "$wc" "$(per_request "$wv0" "$wv1")" \
-    "$(per_request "$wn0" "$wn1")" "$wpss"
-echo "stack PSS: $((fpss + wpss)) KiB"
+printf '%-8s %14s %14s %16s %9s %9s\n' front "$fc" "$(per_request "$fv0" "$fv1")" \
+    "$(per_request "$fn0" "$fn1")" "$fpss" "$fpriv"
+printf '%-8s %14s %14s %16s %9s %9s\n' workers "$wc" "$(per_request "$wv0" "$wv1")" \
+    "$(per_request "$wn0" "$wn1")" "$wpss" "$wpriv"
+echo "stack PSS: $((fpss + wpss)) KiB, private: $((fpriv + wpriv)) KiB;" \
+    "each page once: ${footprint% *} KiB (bench/lib/footprint.py)"
 echo "front syscalls/req:   $fnames"
 echo "workers syscalls/req: $wnames"
