@@ -34,6 +34,8 @@ front_nginx() {
 	{
 		echo "upstream users_fcgi {"
 		echo "    least_conn;"
+		# Every nginx worker sees the same failures and the same load.
+		echo "    zone users_fcgi 64k;"
 		for a in $UPSTREAMS; do
 			echo "    server $a max_fails=1 fail_timeout=${FAIL}s;"
 		done
