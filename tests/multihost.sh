@@ -90,7 +90,7 @@ app_env() {
 app_up() {
 	# shellcheck disable=SC2046 # app_env's words
 	on "app$1" env $(app_env "$1") FRONT_ADDRS="$FRONT_IP" \
-	    DATABASE_URL="$DB_URL" WORKERS=$APP_WORKERS "$ROOT/scripts/stack.sh" up
+	    DATABASE_URL="$DB_URL" WORKERS=$APP_WORKERS make -s -C "$ROOT" up
 }
 # shellcheck disable=SC2046
 app_make_down() { on "app$1" env $(app_env "$1") make -s -C "$ROOT" down; }
@@ -105,7 +105,7 @@ front_up() {
 	    UPSTREAMS="$APP1_IP:$FCGI_PORT $APP2_IP:$FCGI_PORT" \
 	    UPSTREAM_CONNECT_TIMEOUT=$CONNECT UPSTREAM_READ_TIMEOUT=$READ \
 	    UPSTREAM_FAIL_TIMEOUT=$FAIL STATE_DIR="$D/front" \
-	    "$ROOT/scripts/stack.sh" up
+	    make -s -C "$ROOT" up
 }
 
 ok=1
