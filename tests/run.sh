@@ -66,6 +66,8 @@ for t in tests/reliability/*.sh; do
 done
 unset DATABASE_URL
 suite "make up / make down with the embedded database" tests/updown.sh
+suite "several hosts: front, app hosts, database (network namespaces)" \
+    tests/multihost.sh
 # The benchmark harness at a tiny size: it works, nothing is timed.
 [ ! -e tests/bench.sh ] || suite "bench harness" tests/bench.sh
 
