@@ -56,7 +56,7 @@ check_eq "uvicorn's defaults pick uvloop and httptools in the venv" \
 # --- each peer ------------------------------------------------------------
 # peer NAME MAX_CONNECTIONS
 peer() {
-	local name=$1 max=$2 L="[$1]" app=t-peer-$1 sep=? port pid url n most=0
+	local name=$1 max=$2 L="[$1]" app=t-peer-$1 sep='?' port pid url n most=0
 	case $DATABASE_URL in *\?*) sep=\& ;; esac
 	port=$(free_port)
 	url=http://127.0.0.1:$port/users
@@ -144,7 +144,7 @@ printf '#!/bin/sh\necho "error: a simulated compile error" >&2\nexit 101\n' \
     >"$D/fakebin/cargo"
 chmod +x "$D/fakebin/rustc" "$D/fakebin/cargo"
 fails axum "a compile error" PATH="$D/fakebin:$PATH"
-printf '#!/bin/sh\necho "rustc 1.60.0 (fake)"\n' >"$D/fakebin/rustc"
+printf '#!/bin/sh\necho "rustc 1.69.0 (fake)"\n' >"$D/fakebin/rustc"
 fails axum "rustc too old" PATH="$D/fakebin:$PATH"
 fails fastapi-async "PyPI unreachable" PIP_INDEX_URL=http://127.0.0.1:9/simple \
     PIP_RETRIES=0 PIP_TIMEOUT=2

@@ -12,9 +12,10 @@
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-# The oldest rustc that builds Cargo.lock: the highest rust-version of its
-# crates (axum 0.7.4: 1.66; Cargo.lock v3 needs cargo >= 1.53).
-RUST_MIN=1.66
+# The oldest rustc that builds Cargo.lock: the highest rust-version its
+# crates declare (home 0.5.9: 1.70; axum 0.7.4: 1.66).  Built and tested
+# with 1.95.
+RUST_MIN=1.70
 
 # fail WHAT LOG NAME: the one error line, then exit 1.
 fail() {
@@ -69,7 +70,7 @@ prepare_axum() {
 	need_rust "$log"
 	lock axum
 	[ -x "$dir/users-axum" ] && return 0	# built meanwhile by another run
-	log "building the axum peer (about 4 minutes on 2 cores the first time; log: $log)"
+	log "building the axum peer (about 3-5 minutes on 2 cores the first time; log: $log)"
 	start=$SECONDS
 	tmp=$(new_tmp "$dir")
 	TMP_DIRS+=("$tmp")
@@ -92,7 +93,7 @@ prepare_venv() {
 	log=$dir.log
 	lock venv
 	[ -x "$dir/bin/python" ] && return 0
-	log "creating the FastAPI peers' Python environment (about 2 minutes the first time; log: $log)"
+	log "creating the FastAPI peers' Python environment (about 1 minute the first time; log: $log)"
 	start=$SECONDS
 	tmp=$(new_tmp "$dir")
 	TMP_DIRS+=("$tmp")
