@@ -27,7 +27,10 @@ fail() {
 lock() {
 	local fd
 	exec {fd}>"$PEERS_CACHE/$1.lock"
-	flock "$fd"
+	if ! flock -n "$fd"; then
+		log "waiting for another prepare.sh building the $1 cache entry"
+		flock "$fd"
+	fi
 }
 
 # Temporary build directories, removed if we stop half way.
