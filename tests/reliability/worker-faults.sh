@@ -1,0 +1,334 @@
+#!/usr/bin/env bash
+# tests/reliability/worker-faults.sh -- the worker's own guarantees
+# (issue 10), end to end, behind lighttpd, one section each:
+#   pidns     lighttpd -D as PID 1 of a PID namespace: its workers serve
+#             and are not respawned (finding 3)
+#   bounds    DATABASE_URL with options=-c statement_timeout=0 and
+#             connect_timeout=0: the worker's bounds still hold (10)
+#   plan      ALTER TABLE users ... TYPE (SQLSTATE 0A000): recovered
+#             within the request, and after the type is restored (4)
+#   pooler    a pooler-like proxy moves the worker's session to a new
+#             server session: "prepared statement does not exist"
+#             (26000) recovered within the request (4)
+#   deadline  a query waiting on a lock loses its connection and the
+#             reconnect hangs (postmaster stopped): 503 within
+#             DB_STATEMENT_TIMEOUT + 1 s (9)
+#   secret    a malformed DATABASE_URL with a password: the password never
+#             reaches the error log, a useful line does (12)
+#   latin1    a LATIN1 database: the body is valid UTF-8 and equals
+#             PostgreSQL's own JSON of the rows (13)
+#   outage    PostgreSQL down for N requests: exactly one line says so,
+#             exactly one says "connected again"
+set -euo pipefail
+# shellcheck source=faults.bash
+. "$(dirname "$0")/faults.bash"
+
+D=$T_TMP/worker-faults
+mkdir -p "$D"
+export FRONT=lighttpd
+NS_PID= POOL_PID= ALTERED=
+# The slack allowed past the worker's deadline for lighttpd, curl and the
+# scheduler of a loaded 2-core machine: each is a few ms, 500 ms is 100x.
+SLACK_MS=500
+
+ms() { date +%s%3N; }
+sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"; }
+# The suite's DATABASE_URL for database $1.
+db_url() { printf '%s\n' "${DATABASE_URL/\/users\?//$1?}"; }
+
+# Undo everything this script did, then faults.bash's cleanup.
+wf_cleanup() {
+	[ -z "$NS_PID" ] || stop_pid "$NS_PID" TERM
+	[ -z "$POOL_PID" ] || stop_pid "$POOL_PID"
+	[ -z "$ALTERED" ] || sql -c 'ALTER TABLE users ALTER COLUMN email TYPE text' || true
+	faults_cleanup
+}
+trap wf_cleanup EXIT
+
+# timed_get URL: "STATUS MS" of one GET (curl gives up after 20 s).
+timed_get() {
+	local t0 code
+	t0=$(ms)
+	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$1" || true)
+	echo "$code $(($(ms) - t0))"
+}
+
+# --- lighttpd as PID 1 of a PID namespace ----------------------------------
+pidns() {
+	local L="[pidns]" port dir front p1 p2
+	port=$(free_port)
+	dir=$STATE_DIR/pidns-$port
+	mkdir -p "$dir/www" "$dir/bin"
+	chmod 0755 "$dir"
+	touch "$dir/error.log"
+	[ -z "$(run_user)" ] || chown "$(run_user):" "$dir" "$dir/error.log"
+	make_private_dir "$dir/sock"
+	install -m 0755 "$ROOT/build/users-fcgi" "$dir/bin/users-fcgi"
+	PORT=$port BIND=127.0.0.1 WORKERS=2 RUN_DIR=$dir \
+	    WORKER_BIN=$dir/bin/users-fcgi RUN_USER=$(run_user) \
+	    unshare --pid --fork --mount-proc --kill-child=TERM \
+	    lighttpd -D -f "$ROOT/lighttpd.conf" \
+	    </dev/null >/dev/null 2>>"$dir/error.log" &
+	NS_PID=$!
+	check "$L /users answers 200 with lighttpd as PID 1" \
+	    wait_http_200 "http://127.0.0.1:$port/users" 10 "$NS_PID"
+	front=$(pgrep -P "$NS_PID" -x lighttpd || true)
+	check_eq "$L lighttpd is PID 1 of its namespace" 1 \
+	    "$(awk '/^NSpid:/ {print $NF}' "/proc/${front:-0}/status" 2>/dev/null)"
+	p1=$(worker_pids "$dir")
+	sleep 3
+	p2=$(worker_pids "$dir")
+	check_eq "$L 2 workers" 2 "$(grep -c . <<<"$p1" || true)"
+	check "$L the same worker PIDs 3 s later (no respawn loop): '$p1' = '$p2'" \
+	    [ -n "$p1" -a "$p1" = "$p2" ]
+	check_eq "$L /users is still 200" 200 "$(http_code "http://127.0.0.1:$port/users")"
+	[ -z "$front" ] || stop_pid "$front" INT
+	stop_pid "$NS_PID"
+	NS_PID=
+	grep 'users-fcgi\[' "$dir/error.log" | head -n 3 || true
+}
+
+# --- DATABASE_URL cannot switch off the bounds -------------------------------
+bounds() {
+	local L="[bounds]" b1 b2 code el
+	if ! DATABASE_URL="$DATABASE_URL&options=-c%20statement_timeout%3D0&connect_timeout=0" \
+	    WORKERS=1 t_up; then
+		fail "$L the stack comes up"
+		return
+	fi
+	b1=$(worker_backends)
+	hold_lock 4
+	read -r code el < <(timed_get "$T_URL/users")
+	wait "$LOCK_PID" || true
+	LOCK_PID=
+	b2=$(worker_backends)
+	check_eq "$L statement_timeout=0 in the URL, a lock held 4 s: 503" 503 "$code"
+	# statement_timeout (2 s) ended the query on the server, which
+	# answered: the session survived.  The worker's own deadline (3 s)
+	# would have dropped it.
+	check "$L the server's statement_timeout (2000 ms) ended it: ${el} ms, same session ($b1 = $b2)" \
+	    [ "$el" -lt 2900 -a -n "$b1" -a "$b1" = "$b2" ]
+	# connect_timeout=0 would wait for ever for a stopped postmaster: end
+	# the worker's session (if it has one), so that it must connect.
+	pause "$(pg_postmaster)"
+	if [ -n "$b2" ]; then
+		kill -TERM "$b2"
+		while pid_alive "$b2"; do sleep 0.02; done
+	fi
+	read -r code el < <(timed_get "$T_URL/users")
+	resume
+	check_eq "$L connect_timeout=0 in the URL, postmaster stopped: 503" 503 "$code"
+	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${el} ms" \
+	    [ "$el" -lt $((3000 + SLACK_MS)) ]
+	t_down
+}
+
+# --- a changed result type: cached plan must not change (0A000) ---------------
+plan() {
+	local L="[plan]" pids
+	if ! WORKERS=2 t_up; then fail "$L the stack comes up"; return; fi
+	pids=$(worker_pids "$T_RUN_DIR")
+	check_eq "$L before: 200" "200 6" "$(load "$T_URL/users" 6 2)"
+	ALTERED=1
+	sql -c 'ALTER TABLE users ALTER COLUMN email TYPE varchar(200)'
+	check_eq "$L after ALTER COLUMN email TYPE varchar(200): every request 200" \
+	    "200 6" "$(load "$T_URL/users" 6 2)"
+	sql -c 'ALTER TABLE users ALTER COLUMN email TYPE text'
+	ALTERED=
+	check_eq "$L after the type is restored: every request 200" \
+	    "200 6" "$(load "$T_URL/users" 6 2)"
+	check_eq "$L no worker was restarted" "$pids" "$(worker_pids "$T_RUN_DIR")"
+	t_down
+}
+
+# --- a pooler moves the session: prepared statement does not exist (26000) ----
+# A proxy on a unix socket that passes the protocol through and, after
+# SIGUSR1, moves each client to a new server session (the same startup
+# packet, the greeting swallowed) before its next message -- what a
+# transaction pooler does.  The old server session, and the statements
+# prepared in it, are gone.
+POOLER='
+import os, signal, socket, struct, sys, threading
+listen, upstream = sys.argv[1], sys.argv[2]
+gen = [0]
+signal.signal(signal.SIGUSR1, lambda s, f: gen.__setitem__(0, gen[0] + 1))
+def recvn(s, n):
+    b = b""
+    while len(b) < n:
+        c = s.recv(n - len(b))
+        if not c:
+            raise EOFError
+        b += c
+    return b
+def pipe(up, cl):
+    try:
+        while True:
+            b = up.recv(65536)
+            if not b:
+                return
+            cl.sendall(b)
+    except OSError:
+        pass
+def server(startup, greet, cl):
+    up = socket.socket(socket.AF_UNIX)
+    up.connect(upstream)
+    up.sendall(startup)
+    while greet:
+        t, n = struct.unpack("!cI", recvn(up, 5))
+        recvn(up, n - 4)
+        greet = t != b"Z"
+    threading.Thread(target=pipe, args=(up, cl), daemon=True).start()
+    return up
+def session(c):
+    try:
+        n, = struct.unpack("!I", recvn(c, 4))
+        startup = struct.pack("!I", n) + recvn(c, n - 4)
+        mine = gen[0]
+        up = server(startup, False, c)
+        while True:
+            head = recvn(c, 5)
+            msg = head + recvn(c, struct.unpack("!cI", head)[1] - 4)
+            if mine != gen[0]:
+                mine = gen[0]
+                up.shutdown(socket.SHUT_RDWR)
+                up.close()
+                up = server(startup, True, c)
+            up.sendall(msg)
+    except (EOFError, OSError):
+        pass
+    c.close()
+s = socket.socket(socket.AF_UNIX)
+s.bind(listen)
+os.chmod(listen, 0o777)
+s.listen(16)
+while True:
+    c = s.accept()[0]
+    threading.Thread(target=session, args=(c,), daemon=True).start()
+'
+pooler() {
+	local L="[pooler]" i
+	mkdir -p "$D/pool"
+	chmod 0755 "$D/pool"
+	"$PYTHON" -c "$POOLER" "$D/pool/.s.PGSQL.5432" \
+	    "$STATE_DIR/pg/run/.s.PGSQL.5432" &
+	POOL_PID=$!
+	for i in $(seq 100); do [ -S "$D/pool/.s.PGSQL.5432" ] && break; sleep 0.05; done
+	if ! DATABASE_URL="postgresql://postgres@/users?host=$D/pool" WORKERS=1 t_up; then
+		fail "$L the stack comes up through the pooler"
+	else
+		check_eq "$L before the move: 200" "200 3" "$(load "$T_URL/users" 3 1)"
+		kill -USR1 "$POOL_PID"
+		check_eq "$L after the session moved: every request 200" \
+		    "200 3" "$(load "$T_URL/users" 3 1)"
+		t_down
+	fi
+	stop_pid "$POOL_PID"
+	POOL_PID=
+}
+
+# --- one deadline per request ---------------------------------------------------
+deadline() {
+	local L="[deadline]" b out code secs el
+	# connect_timeout 10 s: only the request's deadline can end the
+	# reconnect in time.
+	if ! DB_CONNECT_TIMEOUT=10 WORKERS=1 t_up; then
+		fail "$L the stack comes up"
+		return
+	fi
+	b=$(worker_backends)
+	hold_lock 4
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 20 \
+	    "$T_URL/users" >"$D/deadline.out" &
+	wait_blocked 1 || true
+	sleep 1
+	# The query has waited ~1 s; its connection is lost, and the
+	# postmaster that would accept the reconnect is stopped.
+	pause "$(pg_postmaster)"
+	kill -TERM "$b"
+	wait $! || true
+	resume
+	wait "$LOCK_PID" || true
+	LOCK_PID=
+	read -r code secs <"$D/deadline.out"
+	el=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+	check_eq "$L lost query, reconnect hangs: 503" 503 "$code"
+	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${el} ms" \
+	    [ "$el" -lt $((3000 + SLACK_MS)) ]
+	check_eq "$L 200 once PostgreSQL is back" 200 "$(http_code "$T_URL/users")"
+	t_down
+}
+
+# --- no password in the error log ---------------------------------------------
+secret() {
+	local L="[secret]" pid out
+	DATABASE_URL='postgresql://app:S3cret@[::1/users' \
+	    spawn-fcgi -n -s "$D/secret.sock" -- "$ROOT/build/users-fcgi" \
+	    </dev/null >/dev/null 2>"$D/secret.log" &
+	pid=$!
+	for _ in $(seq 100); do [ -S "$D/secret.sock" ] && break; sleep 0.05; done
+	out=$(REQUEST_METHOD=GET SCRIPT_NAME=/users REQUEST_URI=/users \
+	    cgi-fcgi -bind -connect "$D/secret.sock" 2>&1 | head -n 1 || true)
+	stop_pid "$pid"
+	check_eq "$L a malformed DATABASE_URL: 503" "Status: 503" "${out:0:11}"
+	check_eq "$L the password is not in the error log" 0 \
+	    "$(grep -c S3cret "$D/secret.log" || true)"
+	check "$L the error log says DATABASE_URL is malformed" \
+	    grep -q 'users-fcgi\[.*DATABASE_URL' "$D/secret.log"
+	sed 's/^/        /' "$D/secret.log"
+}
+
+# --- a LATIN1 database --------------------------------------------------------
+latin1() {
+	local L="[latin1]" url
+	url=$(db_url users_latin1)
+	sql -d "$(db_url postgres)" -c 'DROP DATABASE IF EXISTS users_latin1' \
+	    -c "CREATE DATABASE users_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+	PGCLIENTENCODING=UTF8 psql -X -q -v ON_ERROR_STOP=1 -d "$url" \
+	    -c 'CREATE TABLE users (user_id text PRIMARY KEY, username text, email text)' \
+	    -c "INSERT INTO users VALUES ('1', 'José Müller', 'ñandú@café.example'),
+	        ('2', 'Ærøskøbing ÿ ½ §', 'x@y')"
+	if ! DATABASE_URL=$url WORKERS=1 t_up; then
+		fail "$L the stack comes up"
+	else
+		curl -s --max-time 10 -o "$D/latin1.json" "$T_URL/users" || true
+		PGCLIENTENCODING=UTF8 psql -X -q -At -d "$url" -c "SELECT json_agg(t)
+		    FROM (SELECT user_id, username, email FROM users ORDER BY user_id) AS t" \
+		    >"$D/latin1.expected"
+		check "$L the body is valid UTF-8" "$PYTHON" -c \
+		    'import sys; open(sys.argv[1], "rb").read().decode("utf-8")' "$D/latin1.json"
+		check "$L the body equals PostgreSQL's json_agg of the rows" \
+		    "$PYTHON" "$ROOT/tests/json_same.py" "$D/latin1.json" "$D/latin1.expected"
+		check "$L é is there as UTF-8" grep -q 'José Müller' "$D/latin1.json"
+		t_down
+	fi
+	sql -d "$(db_url postgres)" -c 'DROP DATABASE users_latin1'
+}
+
+# --- an outage is logged once ----------------------------------------------------
+outage() {
+	local L="[outage]" n0 lines
+	if ! WORKERS=1 t_up; then fail "$L the stack comes up"; return; fi
+	n0=$(wc -l <"$T_RUN_DIR/error.log")
+	"$ROOT/scripts/db.sh" stop
+	check_eq "$L PostgreSQL stopped: 5 requests, 5 503s" "503 5" \
+	    "$(load "$T_URL/users" 5 1)"
+	"$ROOT/scripts/db.sh" start
+	check_eq "$L PostgreSQL started: 200" 200 "$(http_code "$T_URL/users")"
+	check_eq "$L and the next 4 requests: 200" "200 4" "$(load "$T_URL/users" 4 1)"
+	lines=$(tail -n +"$((n0 + 1))" "$T_RUN_DIR/error.log" | grep 'users-fcgi\[' || true)
+	sed 's/^/        /' <<<"$lines"
+	check_eq "$L one line says connected again" 1 \
+	    "$(grep -c 'connected again' <<<"$lines" || true)"
+	check_eq "$L one line says it is down" 1 \
+	    "$(grep -v 'connected again' <<<"$lines" | grep -c . || true)"
+	t_down
+}
+
+pidns
+bounds
+plan
+pooler
+deadline
+secret
+latin1
+outage
