@@ -44,25 +44,48 @@ db_disconnect(struct db *db)
 }
 
 /*
+ * Copy msg into buf (size n), its trailing newlines cut and every
+ * occurrence of secret (if any) replaced by "*****": libpq's messages may
+ * quote what it was given.  Returns buf.
+ */
+static const char *
+db_redact(char *buf, size_t n, const char *msg, const char *secret)
+{
+	size_t	 i = 0, slen = secret != NULL ? strlen(secret) : 0;
+
+	while (*msg != '\0' && i + 1 < n) {
+		if (slen > 0 && strncmp(msg, secret, slen) == 0) {
+			msg += slen;
+			if (i + 5 >= n)
+				break;
+			memcpy(buf + i, "*****", 5);
+			i += 5;
+		} else
+			buf[i++] = *msg++;
+	}
+	while (i > 0 && buf[i - 1] == '\n')
+		i--;
+	buf[i] = '\0';
+	return buf;
+}
+
+/*
  * The one place where the outage flag changes, so that an outage is
  * logged once, not on every request.  down = 1: what failed; unless an
- * outage is already logged, log it with libpq's reason (if connected).
- * down = 0: the database answered; if that ends a logged outage, log
- * what (NULL: end it silently).  Returns nothing.
+ * outage is already logged, log it with libpq's reason (if connected),
+ * the password masked.  down = 0: the database answered; if that ends a
+ * logged outage, log what (NULL: end it silently).  Returns nothing.
  */
 static void
 db_set_down(struct db *db, int down, const char *what)
 {
-	const char	*msg;
-	size_t		 n;
+	char	 msg[512];
 
 	if (down && !db->down) {
-		msg = db->conn != NULL ? PQerrorMessage(db->conn) : "";
-		n = strlen(msg);
-		while (n > 0 && msg[n - 1] == '\n')
-			n--;
-		if (n > 0)
-			log_error("%s: %.*s", what, (int)n, msg);
+		db_redact(msg, sizeof(msg), db->conn != NULL ?
+		    PQerrorMessage(db->conn) : "", db->password);
+		if (msg[0] != '\0')
+			log_error("%s: %s", what, msg);
 		else
 			log_error("%s", what);
 	} else if (!down && db->down && what != NULL)
@@ -134,28 +157,29 @@ static int
 db_connect(struct db *db)
 {
 	const struct config	*c = db->config;
-	char			 timeout[16], options[64];
+	char			 timeout[16];
 	/* By name; a NULL value is left to libpq (its PG* variables). */
 	const char		*params[][2] = {
-		{ "connect_timeout",	 timeout },
-		{ "options",		 options },
 		{ "application_name",	 "users-fcgi" },
 		{ "keepalives_idle",	 "10" },
 		{ "keepalives_interval", "5" },
 		{ "keepalives_count",	 "3" },
-		/* Last: what the URL says overrides the defaults above. */
+		/* What the URL says overrides the defaults above... */
 		{ "dbname",		 c->database_url },
+		/* ...but not the bounds and the encoding: later ones win. */
+		{ "connect_timeout",	 timeout },
+		{ "options",		 db->options },
+		{ "client_encoding",	 "UTF8" },
 	};
 	const char		*keys[sizeof(params) / sizeof(params[0]) + 1];
 	const char		*values[sizeof(keys) / sizeof(keys[0])];
 	size_t			 i, n = 0;
-	int			 tn, on;
+	int			 tn;
 
+	if (db->options == NULL)	/* DATABASE_URL is invalid (logged) */
+		return -1;
 	tn = snprintf(timeout, sizeof(timeout), "%d", c->connect_timeout_s);
-	on = snprintf(options, sizeof(options), "-c statement_timeout=%d",
-	    c->statement_timeout_ms);
-	if (tn < 0 || (size_t)tn >= sizeof(timeout) ||
-	    on < 0 || (size_t)on >= sizeof(options)) {
+	if (tn < 0 || (size_t)tn >= sizeof(timeout)) {
 		db_set_down(db, 1, "connection parameters do not fit");
 		goto fail;
 	}
@@ -184,6 +208,66 @@ fail:
 	db_clear(db);
 	db_disconnect(db);
 	return -1;
+}
+
+/*
+ * Read what DATABASE_URL says (where it is silent: PGOPTIONS and
+ * PGPASSWORD): db->options becomes its options followed by our
+ * statement_timeout (of two -c, the server takes the last), db->password
+ * its password (to mask it in what we log).  Options of a service file
+ * are not read: ours replace them.  libpq's reason for refusing a URL may quote
+ * the password: it is not logged.
+ * Returns 0, or -1 (logged) with db->options NULL: the URL is invalid,
+ * or memory is short.
+ */
+static int
+db_parse(struct db *db)
+{
+	const struct config	*c = db->config;
+	PQconninfoOption	*opts = NULL, *o;
+	const char		*theirs = NULL, *pw = NULL;
+	char			*err = NULL;
+	size_t			 n;
+	int			 m, rc = -1;
+
+	if (c->database_url == NULL)
+		;
+	else if ((opts = PQconninfoParse(c->database_url, &err)) == NULL) {
+		log_error("DATABASE_URL is not a valid libpq URI or "
+		    "connection string (libpq's reason is not logged: it may "
+		    "quote the password); every request gets 503");
+		PQfreemem(err);
+		return -1;
+	} else
+		for (o = opts; o->keyword != NULL; o++)
+			if (strcmp(o->keyword, "options") == 0)
+				theirs = o->val;
+			else if (strcmp(o->keyword, "password") == 0)
+				pw = o->val;
+	if (pw == NULL)
+		pw = getenv("PGPASSWORD");
+	if (theirs == NULL && (theirs = getenv("PGOPTIONS")) == NULL)
+		theirs = "";
+	n = strlen(theirs) + 64;
+	if ((db->options = malloc(n)) == NULL ||
+	    (pw != NULL && *pw != '\0' && (db->password = strdup(pw)) == NULL)) {
+		log_error("out of memory for the connection parameters");
+		goto out;
+	}
+	m = snprintf(db->options, n, "%s%s-c statement_timeout=%d", theirs,
+	    *theirs != '\0' ? " " : "", c->statement_timeout_ms);
+	if (m < 0 || (size_t)m >= n) {
+		log_error("the connection options do not fit");
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc == -1) {
+		free(db->options);
+		db->options = NULL;
+	}
+	PQconninfoFree(opts);
+	return rc;
 }
 
 /*
@@ -231,7 +315,10 @@ db_init(struct db *db, const struct config *c)
 	memset(db, 0, sizeof(*db));
 	db->config = c;
 	db->wait_ms = (long)c->statement_timeout_ms + DB_GRACE_MS;
-	(void)db_connect(db);
+	if (db_parse(db) == -1)
+		db->down = 1;	/* logged; every request fails quietly */
+	else
+		(void)db_connect(db);
 }
 
 /*
@@ -263,9 +350,9 @@ db_users(struct db *db, struct table *t)
 			db_set_down(db, 1, "query");
 			return TABLE_UNAVAILABLE;
 		}
+		/* Logged once: a failing reconnect is the same outage. */
 		db_set_down(db, 1, "connection lost");
 		db_disconnect(db);
-		db_set_down(db, 0, NULL);	/* a reconnect failure is news */
 	}
 	return TABLE_UNAVAILABLE;
 }
@@ -277,5 +364,7 @@ db_close(struct db *db)
 	db_clear(db);
 	db_disconnect(db);
 	free(db->cells);
+	free(db->options);
+	free(db->password);
 	memset(db, 0, sizeof(*db));
 }

@@ -20,6 +20,8 @@ struct db {
 	struct pg_result	*res;		/* result of the last query */
 	const char		**cells;	/* view of res, row-major */
 	size_t			 cells_cap;
+	char			*options;	/* libpq's options; NULL: bad URL */
+	char			*password;	/* masked in the log; may be NULL */
 	int			 down;		/* an outage is logged */
 	long			 wait_ms;	/* longest wait for an answer */
 };
