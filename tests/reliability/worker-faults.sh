@@ -139,6 +139,8 @@ plan() {
 	check_eq "$L after the type is restored: every request 200" \
 	    "200 6" "$(load "$T_URL/users" 6 2)"
 	check_eq "$L no worker was restarted" "$pids" "$(worker_pids "$T_RUN_DIR")"
+	check "$L the error log names SQLSTATE 0A000" \
+	    grep -q 'users-fcgi\[.*SQLSTATE 0A000' "$T_RUN_DIR/error.log"
 	t_down
 }
 
@@ -221,6 +223,9 @@ pooler() {
 		kill -USR1 "$POOL_PID"
 		check_eq "$L after the session moved: every request 200" \
 		    "200 3" "$(load "$T_URL/users" 3 1)"
+		check "$L the error log names SQLSTATE 26000" \
+		    grep -q 'users-fcgi\[.*SQLSTATE 26000' "$T_RUN_DIR/error.log"
+		grep 'users-fcgi\[' "$T_RUN_DIR/error.log" | sed 's/^/        /'
 		t_down
 	fi
 	stop_pid "$POOL_PID"
