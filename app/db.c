@@ -322,8 +322,30 @@ db_init(struct db *db, const struct config *c)
 }
 
 /*
- * Run the users query.  On a broken connection, reconnect and retry once;
- * a server that does not answer in time is not retried.
+ * Is res the error of a prepared statement that a new session would
+ * cure: its plan stale after a change of the table (0A000, "cached plan
+ * must not change result type"), or the statement gone, as behind a
+ * pooler that moved us to another session (26000)?
+ * Returns what happened, as a static string, or NULL if neither.
+ */
+static const char *
+db_stale(const PGresult *res)
+{
+	const char	*state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	if (state == NULL)
+		return NULL;
+	if (strcmp(state, "0A000") == 0)
+		return "SQLSTATE 0A000, the statement's plan is stale";
+	if (strcmp(state, "26000") == 0)
+		return "SQLSTATE 26000, the prepared statement is gone";
+	return NULL;
+}
+
+/*
+ * Run the users query.  On a broken connection, or a statement that a new
+ * session cures (db_stale), reconnect and retry once; a server that does
+ * not answer in time is not retried.
  * Returns TABLE_OK with t viewing the rows (valid until the next
  * db_users or db_close; the caller frees nothing), TABLE_UNAVAILABLE if
  * the database is unavailable or the query failed, or TABLE_NOMEM; the
@@ -332,7 +354,8 @@ db_init(struct db *db, const struct config *c)
 enum table_status
 db_users(struct db *db, struct table *t)
 {
-	int	 attempt;
+	const char	*stale;
+	int		 attempt;
 
 	db_clear(db);
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -345,13 +368,18 @@ db_users(struct db *db, struct table *t)
 			db_set_down(db, 0, NULL);
 			return db_view(db, t);
 		}
+		stale = db_stale(db->res);
 		db_clear(db);
-		if (PQstatus(db->conn) != CONNECTION_BAD) {
+		if (PQstatus(db->conn) == CONNECTION_BAD)
+			/* Logged once: a failing reconnect is the same outage. */
+			db_set_down(db, 1, "connection lost");
+		else if (stale != NULL && attempt == 0)
+			log_error("query: %s: preparing it again in a new "
+			    "session", stale);
+		else {
 			db_set_down(db, 1, "query");
 			return TABLE_UNAVAILABLE;
 		}
-		/* Logged once: a failing reconnect is the same outage. */
-		db_set_down(db, 1, "connection lost");
 		db_disconnect(db);
 	}
 	return TABLE_UNAVAILABLE;
