@@ -13,6 +13,8 @@
 #   deadline  a query waiting on a lock loses its connection and the
 #             reconnect hangs (postmaster stopped): 503 within
 #             DB_STATEMENT_TIMEOUT + 1 s (9)
+#   cancel    the deadline passes while the server runs the query: it is
+#             cancelled, not left running (9)
 #   secret    a malformed DATABASE_URL with a password: the password never
 #             reaches the error log, a useful line does (12)
 #   latin1    a LATIN1 database: the body is valid UTF-8 and equals
@@ -27,7 +29,7 @@ set -euo pipefail
 D=$T_TMP/worker-faults
 mkdir -p "$D"
 export FRONT=lighttpd
-NS_PID= POOL_PID= ALTERED=
+NS_PID= POOL_PID= ALTERED= GET_PID= CODE= EL=
 # The slack allowed past the worker's deadline for lighttpd, curl and the
 # scheduler of a loaded 2-core machine: each is a few ms, 500 ms is 100x.
 SLACK_MS=500
@@ -46,12 +48,25 @@ wf_cleanup() {
 }
 trap wf_cleanup EXIT
 
-# timed_get URL: "STATUS MS" of one GET (curl gives up after 20 s).
-timed_get() {
-	local t0 code
-	t0=$(ms)
-	code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 "$1" || true)
-	echo "$code $(($(ms) - t0))"
+# get_start NAME: GET $T_URL/users in the background (curl gives up
+# after 20 s); get_result NAME waits for it and sets CODE (its status)
+# and EL (how long it took, in ms).
+get_start() {
+	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 20 \
+	    "$T_URL/users" >"$D/$1.out" &
+	GET_PID=$!
+}
+get_result() {
+	local secs
+	wait "$GET_PID" || true
+	read -r CODE secs <"$D/$1.out"
+	EL=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+}
+
+# end_session PID: end that PostgreSQL session, return once it is gone.
+end_session() {
+	kill -TERM "$1"
+	while pid_alive "$1"; do sleep 0.02; done
 }
 
 # --- lighttpd as PID 1 of a PID namespace ----------------------------------
@@ -91,7 +106,7 @@ pidns() {
 
 # --- DATABASE_URL cannot switch off the bounds -------------------------------
 bounds() {
-	local L="[bounds]" b1 b2 code el
+	local L="[bounds]" b1 b2
 	if ! DATABASE_URL="$DATABASE_URL&options=-c%20statement_timeout%3D0&connect_timeout=0" \
 	    WORKERS=1 t_up; then
 		fail "$L the stack comes up"
@@ -99,28 +114,27 @@ bounds() {
 	fi
 	b1=$(worker_backends)
 	hold_lock 4
-	read -r code el < <(timed_get "$T_URL/users")
+	get_start bounds-lock
+	get_result bounds-lock
 	wait "$LOCK_PID" || true
 	LOCK_PID=
 	b2=$(worker_backends)
-	check_eq "$L statement_timeout=0 in the URL, a lock held 4 s: 503" 503 "$code"
+	check_eq "$L statement_timeout=0 in the URL, a lock held 4 s: 503" 503 "$CODE"
 	# statement_timeout (2 s) ended the query on the server, which
 	# answered: the session survived.  The worker's own deadline (3 s)
 	# would have dropped it.
-	check "$L the server's statement_timeout (2000 ms) ended it: ${el} ms, same session ($b1 = $b2)" \
-	    [ "$el" -lt 2900 -a -n "$b1" -a "$b1" = "$b2" ]
+	check "$L the server's statement_timeout (2000 ms) ended it: ${EL} ms, same session ($b1 = $b2)" \
+	    [ "$EL" -lt 2900 -a -n "$b1" -a "$b1" = "$b2" ]
 	# connect_timeout=0 would wait for ever for a stopped postmaster: end
 	# the worker's session (if it has one), so that it must connect.
 	pause "$(pg_postmaster)"
-	if [ -n "$b2" ]; then
-		kill -TERM "$b2"
-		while pid_alive "$b2"; do sleep 0.02; done
-	fi
-	read -r code el < <(timed_get "$T_URL/users")
+	[ -z "$b2" ] || end_session "$b2"
+	get_start bounds-connect
+	get_result bounds-connect
 	resume
-	check_eq "$L connect_timeout=0 in the URL, postmaster stopped: 503" 503 "$code"
-	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${el} ms" \
-	    [ "$el" -lt $((3000 + SLACK_MS)) ]
+	check_eq "$L connect_timeout=0 in the URL, postmaster stopped: 503" 503 "$CODE"
+	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${EL} ms" \
+	    [ "$EL" -lt $((3000 + SLACK_MS)) ]
 	t_down
 }
 
@@ -234,7 +248,7 @@ pooler() {
 
 # --- one deadline per request ---------------------------------------------------
 deadline() {
-	local L="[deadline]" b out code secs el
+	local L="[deadline]" b
 	# connect_timeout 10 s: only the request's deadline can end the
 	# reconnect in time.
 	if ! DB_CONNECT_TIMEOUT=10 WORKERS=1 t_up; then
@@ -243,24 +257,53 @@ deadline() {
 	fi
 	b=$(worker_backends)
 	hold_lock 4
-	curl -s -o /dev/null -w '%{http_code} %{time_total}\n' --max-time 20 \
-	    "$T_URL/users" >"$D/deadline.out" &
+	get_start deadline
 	wait_blocked 1 || true
 	sleep 1
 	# The query has waited ~1 s; its connection is lost, and the
 	# postmaster that would accept the reconnect is stopped.
 	pause "$(pg_postmaster)"
-	kill -TERM "$b"
-	wait $! || true
+	end_session "$b"
+	get_result deadline
 	resume
 	wait "$LOCK_PID" || true
 	LOCK_PID=
-	read -r code secs <"$D/deadline.out"
-	el=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
-	check_eq "$L lost query, reconnect hangs: 503" 503 "$code"
-	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${el} ms" \
-	    [ "$el" -lt $((3000 + SLACK_MS)) ]
+	check_eq "$L lost query, reconnect hangs: 503" 503 "$CODE"
+	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${EL} ms" \
+	    [ "$EL" -lt $((3000 + SLACK_MS)) ]
 	check_eq "$L 200 once PostgreSQL is back" 200 "$(http_code "$T_URL/users")"
+	t_down
+}
+
+# --- a query still running at the deadline is cancelled --------------------------
+# The reconnect waits for a stopped postmaster (4.5 s), then the prepare
+# waits on a lock: the request's deadline (DB_STATEMENT_TIMEOUT 5 s + 1 s)
+# passes while the server, which answers, still runs it.  Dropping the
+# connection alone would leave that backend waiting until its own
+# statement_timeout (4.5 + 5 s); the cancel ends it at once.
+cancel() {
+	local L="[cancel]" b n
+	if ! DB_CONNECT_TIMEOUT=10 DB_STATEMENT_TIMEOUT=5000 WORKERS=1 t_up; then
+		fail "$L the stack comes up"
+		return
+	fi
+	b=$(worker_backends)
+	hold_lock 8
+	pause "$(pg_postmaster)"
+	end_session "$b"
+	get_start cancel
+	sleep 4.5
+	resume
+	get_result cancel
+	sleep 0.5
+	n=$(sql -c "SELECT count(*) FROM pg_stat_activity
+	    WHERE application_name = 'users-fcgi' AND wait_event_type = 'Lock'")
+	wait "$LOCK_PID" || true
+	LOCK_PID=
+	check_eq "$L deadline passed while the server ran the query: 503" 503 "$CODE"
+	check "$L ... within DB_STATEMENT_TIMEOUT + 1 s + ${SLACK_MS} ms: ${EL} ms" \
+	    [ "$EL" -lt $((6000 + SLACK_MS)) ]
+	check_eq "$L 0.5 s later, no query of the worker waits on the lock" 0 "$n"
 	t_down
 }
 
@@ -287,7 +330,8 @@ secret() {
 latin1() {
 	local L="[latin1]" url
 	url=$(db_url users_latin1)
-	sql -d "$(db_url postgres)" -c 'DROP DATABASE IF EXISTS users_latin1' \
+	sql -d "$(db_url postgres)" -c 'SET client_min_messages = warning' \
+	    -c 'DROP DATABASE IF EXISTS users_latin1' \
 	    -c "CREATE DATABASE users_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
 	PGCLIENTENCODING=UTF8 psql -X -q -v ON_ERROR_STOP=1 -d "$url" \
 	    -c 'CREATE TABLE users (user_id text PRIMARY KEY, username text, email text)' \
@@ -331,6 +375,6 @@ outage() {
 }
 
 # worker-faults.sh [SECTION...]: those sections only (default: all).
-for section in ${*:-pidns bounds plan pooler deadline secret latin1 outage}; do
+for section in ${*:-pidns bounds plan pooler deadline cancel secret latin1 outage}; do
 	"$section"
 done
