@@ -1,15 +1,25 @@
 /*
  * db.c -- one libpq connection per process, the query prepared once per
- * connection, a broken connection replaced and the query retried once.
+ * connection, a broken connection (or a stale statement) replaced and the
+ * query retried once.
  *
- * Every wait is bounded: connect_timeout for connecting, statement_timeout
- * (set per session) for the query, TCP keepalives for a vanished peer,
- * and our own deadline (statement_timeout + DB_GRACE_MS) for a server
- * that stopped answering at all (paused, or its host gone).
+ * Every request has one deadline, statement_timeout + DB_GRACE_MS from
+ * its start, and every wait of that request is bounded by it:
+ * connecting (non-blocking, never longer than connect_timeout either),
+ * preparing, the query, the retry.  The server's statement_timeout (set
+ * per session) normally answers first; TCP keepalives notice a vanished
+ * peer.  A query still running at the deadline is cancelled (PQcancel, in
+ * a thread of its own, since PQcancel itself may wait for ever on a
+ * stopped server) before its connection is dropped.
  * Error text goes to stderr only, once per outage; callers learn only
  * what failed (enum table_status).
  */
+#include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,8 +33,11 @@
 #define DB_STMT		"users_list"
 #define DB_SQL		"SELECT user_id, username, email FROM users " \
 			"ORDER BY user_id LIMIT 100"
-/* How long past statement_timeout we wait before giving up on the server. */
+/* How long past statement_timeout a request waits for the server. */
 #define DB_GRACE_MS	1000
+
+/* A cancel request is on its way (db_cancel): at most one at a time. */
+static atomic_int	db_cancelling;
 
 /* Free the last result, if any.  Never fails. */
 static void
@@ -104,33 +117,100 @@ db_now_ms(void)
 }
 
 /*
- * Collect the answer to the command just sent on db->conn, waiting at
- * most db->wait_ms in all.  The server's own statement_timeout normally
- * answers first; this deadline is for a server that does not answer at
- * all.
- * Returns 0 with db->res set to the first result (NULL if libpq had
- * none; the caller checks it and clears it), or -1 if the deadline
- * passed: then db->res is NULL, the connection is dropped and the outage
- * logged.
+ * Wait until the socket of db->conn can be read (out = 0) or written
+ * (out = 1), at most until deadline (db_now_ms).  A signal does not end
+ * the wait.  Returns 1 if it can, 0 if the deadline passed, -1 if there
+ * is no socket or poll fails.
  */
 static int
-db_wait(struct db *db)
+db_ready(struct db *db, int out, long long deadline)
 {
 	struct pollfd	 pfd;
-	PGresult	*res;
-	long long	 deadline, left;
-	char		 what[64];
+	long long	 left;
+	int		 n;
 
-	deadline = db_now_ms() + db->wait_ms;
+	if ((pfd.fd = PQsocket(db->conn)) < 0)
+		return -1;
+	pfd.events = out ? POLLOUT : POLLIN;
+	do {
+		if ((left = deadline - db_now_ms()) <= 0)
+			return 0;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+	} while (n == 0 || (n == -1 && errno == EINTR));
+	return n > 0 ? 1 : -1;
+}
+
+/* PQcancel c, then free it; the thread's body.  Returns NULL. */
+static void *
+db_cancel_run(void *c)
+{
+	char	 err[256];
+
+	(void)PQcancel(c, err, sizeof(err));
+	PQfreeCancel(c);
+	atomic_store(&db_cancelling, 0);
+	return NULL;
+}
+
+/*
+ * Ask the server to cancel the query running on db->conn, without
+ * waiting: a detached thread, with every signal blocked (they stay the
+ * main thread's), sends the request.  If the previous request is still
+ * on its way, the server is not answering: nothing is sent.  Returns
+ * nothing; a cancel that cannot be sent is not reported (the server's
+ * statement_timeout still ends the query).
+ */
+static void
+db_cancel(struct db *db)
+{
+	PGcancel	*c;
+	pthread_t	 thread;
+	pthread_attr_t	 attr;
+	sigset_t	 all, old;
+	int		 rc = -1;
+
+	if (atomic_exchange(&db_cancelling, 1))
+		return;
+	if ((c = PQgetCancel(db->conn)) == NULL)
+		goto out;
+	if (pthread_attr_init(&attr) != 0)
+		goto out;
+	sigfillset(&all);
+	if (pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) == 0 &&
+	    pthread_sigmask(SIG_SETMASK, &all, &old) == 0) {
+		rc = pthread_create(&thread, &attr, db_cancel_run, c);
+		(void)pthread_sigmask(SIG_SETMASK, &old, NULL);
+	}
+	(void)pthread_attr_destroy(&attr);
+out:
+	if (rc != 0) {
+		PQfreeCancel(c);
+		atomic_store(&db_cancelling, 0);
+	}
+}
+
+/*
+ * Collect the answer to the command just sent on db->conn, waiting at
+ * most until deadline.  The server's own statement_timeout normally
+ * answers first; the deadline is for a server that does not answer at
+ * all, or for a request whose earlier steps used up its time.
+ * Returns 0 with db->res set to the first result (NULL if libpq had
+ * none; the caller checks it and clears it), or -1 if the deadline
+ * passed: then db->res is NULL, the command cancelled, the connection
+ * dropped and the outage logged.
+ */
+static int
+db_wait(struct db *db, long long deadline)
+{
+	PGresult	*res;
+	int		 r;
+
 	db_clear(db);
 	for (;;) {
 		while (PQisBusy(db->conn)) {
-			if ((left = deadline - db_now_ms()) <= 0)
+			if ((r = db_ready(db, 0, deadline)) == 0)
 				goto timeout;
-			pfd.fd = PQsocket(db->conn);
-			pfd.events = POLLIN;
-			if (poll(&pfd, 1, (int)left) > 0 &&
-			    !PQconsumeInput(db->conn))
+			if (r == -1 || !PQconsumeInput(db->conn))
 				break;	/* connection lost: PQgetResult says so */
 		}
 		if ((res = PQgetResult(db->conn)) == NULL)
@@ -142,22 +222,53 @@ db_wait(struct db *db)
 	}
 timeout:
 	db_clear(db);
+	db_cancel(db);
 	db_disconnect(db);
-	(void)snprintf(what, sizeof(what),
-	    "no answer from PostgreSQL within %ld ms", db->wait_ms);
-	db_set_down(db, 1, what);
+	db_set_down(db, 1, "no answer from PostgreSQL before the request's "
+	    "deadline (DB_STATEMENT_TIMEOUT + 1 s)");
 	return -1;
 }
 
 /*
- * Open a connection and prepare the statement on it.
+ * Finish the connection started on db->conn (PQconnectStartParams),
+ * waiting at most until deadline.  Returns 0 once it is ready, or -1
+ * (logged, db->conn left to the caller) if it failed or took too long.
+ */
+static int
+db_poll_connect(struct db *db, long long deadline)
+{
+	PostgresPollingStatusType	 st = PGRES_POLLING_WRITING;
+	int				 r;
+
+	while (st != PGRES_POLLING_OK) {
+		if (st == PGRES_POLLING_FAILED ||
+		    (r = db_ready(db, st == PGRES_POLLING_WRITING,
+		    deadline)) == -1) {
+			db_set_down(db, 1, "connect");
+			return -1;
+		}
+		if (r == 0) {
+			db_set_down(db, 1, "connect: no connection to "
+			    "PostgreSQL before the deadline");
+			return -1;
+		}
+		st = PQconnectPoll(db->conn);
+	}
+	return 0;
+}
+
+/*
+ * Open a connection and prepare the statement on it, at most until
+ * deadline; connecting takes at most connect_timeout of that.  libpq
+ * ignores its own connect_timeout when connecting without blocking: we
+ * enforce it (host names are still resolved by a blocking getaddrinfo).
  * Returns 0 with db->conn ready, or -1 with db->conn NULL (logged).
  */
 static int
-db_connect(struct db *db)
+db_connect(struct db *db, long long deadline)
 {
 	const struct config	*c = db->config;
-	char			 timeout[16];
+	long long		 connected_by;
 	/* By name; a NULL value is left to libpq (its PG* variables). */
 	const char		*params[][2] = {
 		{ "application_name",	 "users-fcgi" },
@@ -167,22 +278,15 @@ db_connect(struct db *db)
 		/* What the URL says overrides the defaults above... */
 		{ "dbname",		 c->database_url },
 		/* ...but not the bounds and the encoding: later ones win. */
-		{ "connect_timeout",	 timeout },
 		{ "options",		 db->options },
 		{ "client_encoding",	 "UTF8" },
 	};
 	const char		*keys[sizeof(params) / sizeof(params[0]) + 1];
 	const char		*values[sizeof(keys) / sizeof(keys[0])];
 	size_t			 i, n = 0;
-	int			 tn;
 
 	if (db->options == NULL)	/* DATABASE_URL is invalid (logged) */
 		return -1;
-	tn = snprintf(timeout, sizeof(timeout), "%d", c->connect_timeout_s);
-	if (tn < 0 || (size_t)tn >= sizeof(timeout)) {
-		db_set_down(db, 1, "connection parameters do not fit");
-		goto fail;
-	}
 	for (i = 0; i < sizeof(params) / sizeof(params[0]); i++)
 		if (params[i][1] != NULL) {
 			keys[n] = params[i][0];
@@ -190,13 +294,17 @@ db_connect(struct db *db)
 		}
 	keys[n] = values[n] = NULL;
 
-	db->conn = PQconnectdbParams(keys, values, 1);
-	if (db->conn == NULL || PQstatus(db->conn) != CONNECTION_OK) {
-		db_set_down(db, 1, "connect");
-		goto fail;
+	connected_by = db_now_ms() + 1000LL * c->connect_timeout_s;
+	if (connected_by > deadline)
+		connected_by = deadline;
+	if ((db->conn = PQconnectStartParams(keys, values, 1)) == NULL) {
+		log_error("out of memory for a connection");
+		return -1;
 	}
+	if (db_poll_connect(db, connected_by) == -1)
+		goto fail;
 	if (!PQsendPrepare(db->conn, DB_STMT, DB_SQL, 0, NULL) ||
-	    db_wait(db) == -1 ||
+	    db_wait(db, deadline) == -1 ||
 	    PQresultStatus(db->res) != PGRES_COMMAND_OK) {
 		db_set_down(db, 1, "prepare");	/* quiet after db_wait's */
 		goto fail;
@@ -318,7 +426,8 @@ db_init(struct db *db, const struct config *c)
 	if (db_parse(db) == -1)
 		db->down = 1;	/* logged; every request fails quietly */
 	else
-		(void)db_connect(db);
+		(void)db_connect(db, db_now_ms() + db->wait_ms +
+		    1000LL * c->connect_timeout_s);
 }
 
 /*
@@ -343,9 +452,10 @@ db_stale(const PGresult *res)
 }
 
 /*
- * Run the users query.  On a broken connection, or a statement that a new
- * session cures (db_stale), reconnect and retry once; a server that does
- * not answer in time is not retried.
+ * Run the users query, everything within one deadline (db.c's comment).
+ * On a broken connection, or a statement that a new session cures
+ * (db_stale), reconnect and retry once; a server that does not answer in
+ * time is not retried.
  * Returns TABLE_OK with t viewing the rows (valid until the next
  * db_users or db_close; the caller frees nothing), TABLE_UNAVAILABLE if
  * the database is unavailable or the query failed, or TABLE_NOMEM; the
@@ -354,15 +464,16 @@ db_stale(const PGresult *res)
 enum table_status
 db_users(struct db *db, struct table *t)
 {
+	long long	 deadline = db_now_ms() + db->wait_ms;
 	const char	*stale;
 	int		 attempt;
 
 	db_clear(db);
 	for (attempt = 0; attempt < 2; attempt++) {
-		if (db->conn == NULL && db_connect(db) == -1)
+		if (db->conn == NULL && db_connect(db, deadline) == -1)
 			return TABLE_UNAVAILABLE;
 		if (PQsendQueryPrepared(db->conn, DB_STMT, 0, NULL, NULL,
-		    NULL, 0) && db_wait(db) == -1)
+		    NULL, 0) && db_wait(db, deadline) == -1)
 			return TABLE_UNAVAILABLE;  /* no answer in time: no retry */
 		if (PQresultStatus(db->res) == PGRES_TUPLES_OK) {
 			db_set_down(db, 0, NULL);

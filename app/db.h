@@ -23,7 +23,7 @@ struct db {
 	char			*options;	/* libpq's options; NULL: bad URL */
 	char			*password;	/* masked in the log; may be NULL */
 	int			 down;		/* an outage is logged */
-	long			 wait_ms;	/* longest wait for an answer */
+	long			 wait_ms;	/* a request's time, in all */
 };
 
 void			db_init(struct db *, const struct config *);
