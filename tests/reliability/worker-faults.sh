@@ -308,22 +308,38 @@ cancel() {
 }
 
 # --- no password in the error log ---------------------------------------------
-secret() {
-	local L="[secret]" pid out
-	DATABASE_URL='postgresql://app:S3cret@[::1/users' \
-	    spawn-fcgi -n -s "$D/secret.sock" -- "$ROOT/build/users-fcgi" \
-	    </dev/null >/dev/null 2>"$D/secret.log" &
+# worker_alone NAME URL: one worker (spawn-fcgi) with DATABASE_URL=URL
+# answers one GET /users (cgi-fcgi) and stops; prints the answer's first
+# line, its error log is $D/NAME.log.
+worker_alone() {
+	local pid
+	DATABASE_URL=$2 spawn-fcgi -n -s "$D/$1.sock" -- "$ROOT/build/users-fcgi" \
+	    </dev/null >/dev/null 2>"$D/$1.log" &
 	pid=$!
-	for _ in $(seq 100); do [ -S "$D/secret.sock" ] && break; sleep 0.05; done
-	out=$(REQUEST_METHOD=GET SCRIPT_NAME=/users REQUEST_URI=/users \
-	    cgi-fcgi -bind -connect "$D/secret.sock" 2>&1 | head -n 1 || true)
+	for _ in $(seq 100); do [ -S "$D/$1.sock" ] && break; sleep 0.05; done
+	REQUEST_METHOD=GET SCRIPT_NAME=/users REQUEST_URI=/users \
+	    cgi-fcgi -bind -connect "$D/$1.sock" 2>&1 | head -n 1 | cut -c1-11 || true
 	stop_pid "$pid"
-	check_eq "$L a malformed DATABASE_URL: 503" "Status: 503" "${out:0:11}"
+	sed 's/^/        /' "$D/$1.log" >&2
+}
+
+secret() {
+	local L="[secret]"
+	check_eq "$L a malformed DATABASE_URL: 503" "Status: 503" \
+	    "$(worker_alone secret 'postgresql://app:S3cret@[::1/users')"
 	check_eq "$L the password is not in the error log" 0 \
 	    "$(grep -c S3cret "$D/secret.log" || true)"
 	check "$L the error log says DATABASE_URL is malformed" \
 	    grep -q 'users-fcgi\[.*DATABASE_URL' "$D/secret.log"
-	sed 's/^/        /' "$D/secret.log"
+	# A valid URL whose connection error quotes the password (here, as
+	# part of the socket directory).
+	check_eq "$L a connection error that would quote the password: 503" \
+	    "Status: 503" \
+	    "$(worker_alone secret2 "postgresql://app:S3cret@/users?host=$D/S3cret")"
+	check_eq "$L the password is not in the error log" 0 \
+	    "$(grep -c S3cret "$D/secret2.log" || true)"
+	check "$L the error log says why, password masked" \
+	    grep -q 'users-fcgi\[.*connect.*/\*\*\*\*\*/\.s\.PGSQL' "$D/secret2.log"
 }
 
 # --- a LATIN1 database --------------------------------------------------------
