@@ -57,11 +57,12 @@ db_disconnect(struct db *db)
 }
 
 /*
- * Copy msg into buf (size n), its trailing newlines cut and every
- * occurrence of secret (if any) replaced by "*****": libpq's messages may
- * quote what it was given.  Returns buf.
+ * Copy msg into buf (size n) as one line (a newline becomes a blank, a
+ * tab is dropped, trailing blanks are cut), every occurrence of secret
+ * (if any) replaced by "*****": libpq's messages may quote what it was
+ * given.  Returns nothing.
  */
-static const char *
+static void
 db_redact(char *buf, size_t n, const char *msg, const char *secret)
 {
 	size_t	 i = 0, slen = secret != NULL ? strlen(secret) : 0;
@@ -73,13 +74,15 @@ db_redact(char *buf, size_t n, const char *msg, const char *secret)
 				break;
 			memcpy(buf + i, "*****", 5);
 			i += 5;
-		} else
-			buf[i++] = *msg++;
+		} else {
+			if (*msg != '\t')
+				buf[i++] = *msg == '\n' ? ' ' : *msg;
+			msg++;
+		}
 	}
-	while (i > 0 && buf[i - 1] == '\n')
+	while (i > 0 && buf[i - 1] == ' ')
 		i--;
 	buf[i] = '\0';
-	return buf;
 }
 
 /*
