@@ -326,8 +326,8 @@ fail:
  * PGPASSWORD): db->options becomes its options followed by our
  * statement_timeout (of two -c, the server takes the last), db->password
  * its password (to mask it in what we log).  Options of a service file
- * are not read: ours replace them.  libpq's reason for refusing a URL may quote
- * the password: it is not logged.
+ * are not read: ours replace them.  libpq's reason for refusing a URL
+ * may quote the password: it is not logged.
  * Returns 0, or -1 (logged) with db->options NULL: the URL is invalid,
  * or memory is short.
  */
