@@ -86,27 +86,36 @@ db_redact(char *buf, size_t n, const char *msg, const char *secret)
 }
 
 /*
- * The one place where the outage flag changes, so that an outage is
- * logged once, not on every request.  down = 1: what failed; unless an
- * outage is already logged, log it with libpq's reason (if connected),
- * the password masked.  down = 0: the database answered; if that ends a
- * logged outage, log what (NULL: end it silently).  Returns nothing.
+ * The one place where the outage state changes, so that an outage is
+ * logged once, not on every request, in one line with its reasons.
+ * down = 1: what (a string literal) failed; unless the outage logged
+ * last failed the same way, log it with libpq's reason (if connected),
+ * after why the connection was lost if that is what led to it
+ * (db->lost).  down = 0: the database answered; if that ends a logged
+ * outage, or follows a lost connection, log what (NULL: end it
+ * silently).  Passwords are masked.  Returns nothing.
  */
 static void
 db_set_down(struct db *db, int down, const char *what)
 {
-	char	 msg[512];
+	char		 msg[512];
+	const char	*sep;
 
-	if (down && !db->down) {
+	if (down && (db->down == NULL || strcmp(db->down, what) != 0)) {
 		db_redact(msg, sizeof(msg), db->conn != NULL ?
 		    PQerrorMessage(db->conn) : "", db->password);
-		if (msg[0] != '\0')
-			log_error("%s: %s", what, msg);
+		sep = msg[0] != '\0' ? ": " : "";
+		if (db->lost[0] != '\0')
+			log_error("connection lost (%s), then %s%s%s", db->lost,
+			    what, sep, msg);
 		else
-			log_error("%s", what);
-	} else if (!down && db->down && what != NULL)
+			log_error("%s%s%s", what, sep, msg);
+	} else if (!down && what != NULL && db->lost[0] != '\0')
+		log_error("connection lost (%s), then %s", db->lost, what);
+	else if (!down && what != NULL && db->down != NULL)
 		log_error("%s", what);
-	db->down = down;
+	db->lost[0] = '\0';
+	db->down = down ? what : NULL;
 }
 
 /* Milliseconds on a monotonic clock. */
@@ -427,7 +436,7 @@ db_init(struct db *db, const struct config *c)
 	db->config = c;
 	db->wait_ms = (long)c->statement_timeout_ms + DB_GRACE_MS;
 	if (db_parse(db) == -1)
-		db->down = 1;	/* logged; every request fails quietly */
+		db->down = "DATABASE_URL";	/* logged; requests fail quietly */
 	else
 		(void)db_connect(db, db_now_ms() + db->wait_ms +
 		    1000LL * c->connect_timeout_s);
@@ -484,10 +493,11 @@ db_users(struct db *db, struct table *t)
 		}
 		stale = db_stale(db->res);
 		db_clear(db);
-		if (PQstatus(db->conn) == CONNECTION_BAD)
-			/* Logged once: a failing reconnect is the same outage. */
-			db_set_down(db, 1, "connection lost");
-		else if (stale != NULL && attempt == 0)
+		if (PQstatus(db->conn) == CONNECTION_BAD) {
+			/* Logged with what the reconnect brings (db_set_down). */
+			db_redact(db->lost, sizeof(db->lost),
+			    PQerrorMessage(db->conn), db->password);
+		} else if (stale != NULL && attempt == 0)
 			log_error("query: %s: preparing it again in a new "
 			    "session", stale);
 		else {
@@ -496,6 +506,7 @@ db_users(struct db *db, struct table *t)
 		}
 		db_disconnect(db);
 	}
+	db_set_down(db, 1, "the retry failed too");
 	return TABLE_UNAVAILABLE;
 }
 

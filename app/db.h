@@ -22,7 +22,10 @@ struct db {
 	size_t			 cells_cap;
 	char			*options;	/* libpq's options; NULL: bad URL */
 	char			*password;	/* masked in the log; may be NULL */
-	int			 down;		/* an outage is logged */
+	const char		*down;		/* how the logged outage
+						   failed; NULL: none */
+	char			 lost[256];	/* why the connection was lost,
+						   not logged yet ("": none) */
 	long			 wait_ms;	/* a request's time, in all */
 };
 
