@@ -5,7 +5,6 @@
  *   DB_CONNECT_TIMEOUT     seconds to wait for a connection (2..60, def. 2)
  *   DB_STATEMENT_TIMEOUT   ms a query may run (100..600000, def. 2000)
  */
-#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 
@@ -30,18 +29,27 @@ static const struct config_var {
 #define CONFIG_VARS_LEN (sizeof(config_vars) / sizeof(config_vars[0]))
 
 /*
- * Parse s as a decimal integer within [min, max] into *out.
+ * Parse s as a decimal integer within [min, max] into *out: ASCII digits
+ * only (no blank, no sign), at least one; leading zeros are allowed, since
+ * the value is checked, not the length of the text.
  * Returns 0, or -1 (*out unchanged) if s is not one.
  */
 static int
 config_int(const char *s, long min, long max, int *out)
 {
-	char	*end;
-	long	 v;
+	const char	*p;
+	long		 v = 0;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno != 0 || end == s || *end != '\0' || v < min || v > max)
+	if (*s == '\0')
+		return -1;
+	for (p = s; *p != '\0'; p++) {
+		if (*p < '0' || *p > '9')
+			return -1;
+		v = v * 10 + (*p - '0');
+		if (v > max)		/* before it can overflow */
+			return -1;
+	}
+	if (v < min)
 		return -1;
 	*out = (int)v;
 	return 0;
@@ -69,7 +77,7 @@ config_load(struct config *c)
 			*(const char **)(void *)field = s;
 		else if (config_int(s, v->min, v->max,
 		    (int *)(void *)field) == -1) {
-			log_error("%s must be an integer in [%ld, %ld]",
+			log_error("%s must be digits only, a value in [%ld, %ld]",
 			    v->name, v->min, v->max);
 			return -1;
 		}

@@ -20,8 +20,13 @@ struct db {
 	struct pg_result	*res;		/* result of the last query */
 	const char		**cells;	/* view of res, row-major */
 	size_t			 cells_cap;
-	int			 down;		/* an outage is logged */
-	long			 wait_ms;	/* longest wait for an answer */
+	char			*options;	/* libpq's options; NULL: bad URL */
+	char			*password;	/* masked in the log; may be NULL */
+	const char		*down;		/* how the logged outage
+						   failed; NULL: none */
+	char			 lost[256];	/* why the connection was lost,
+						   not logged yet ("": none) */
+	long			 wait_ms;	/* a request's time, in all */
 };
 
 void			db_init(struct db *, const struct config *);

@@ -34,13 +34,16 @@ main_on_signal(int signo)
 
 /*
  * Install main_on_signal for the stop signals, without SA_RESTART so a
- * wait is interrupted, and ask for SIGTERM when our parent
- * dies.  Returns 0, or -1 on failure or if the parent is already gone.
+ * wait is interrupted, and ask for SIGTERM when our parent dies.  The
+ * parent may die before prctl: then we were adopted and our parent
+ * differs from the one seen before.  A parent that is PID 1 (a spawner
+ * that is a container's or PID namespace's init) is no sign of death.  Returns 0, or -1 on failure or if the parent is already gone.
  */
 static int
 main_signals(void)
 {
 	struct sigaction sa;
+	pid_t		 parent = getppid();
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = main_on_signal;
@@ -52,8 +55,7 @@ main_signals(void)
 	if (sigaction(SIGPIPE, &sa, NULL) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
 		return -1;
-	/* The spawner may have died before prctl: then we are adopted. */
-	return getppid() == 1 ? -1 : 0;
+	return getppid() != parent ? -1 : 0;
 }
 
 /*

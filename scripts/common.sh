@@ -66,9 +66,10 @@ free_port() {
 	"$PYTHON" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Is TCP port $1 on 127.0.0.1 free?  (bash's /dev/tcp: refused = free)
+# Is TCP port $1 on address $2 (default 127.0.0.1) free?  (bash's
+# /dev/tcp: refused = free)
 port_free() {
-	! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
+	! (exec 3<>"/dev/tcp/${2:-127.0.0.1}/$1") 2>/dev/null
 }
 
 # Does process $1 run?  A zombie does not (this machine's init may
@@ -103,4 +104,51 @@ stop_pidfile() {
 	[ -s "$1" ] || return 0
 	stop_pid "$(cat "$1")" "${2:-TERM}"
 	rm -f "$1"
+}
+
+# The run directory's name (under state_dir) of what runs here: run-$PORT
+# for a front server (ROLE unset: with its workers; ROLE=front: alone),
+# app-ADDR-PORT for the workers of an app host (ROLE=app,
+# FCGI_LISTEN=ADDR:PORT).  So `make down` with the same variables finds it.
+run_dir_name() {
+	case "${ROLE:-}" in
+	""|front) echo "run-$PORT" ;;
+	app)
+		[ -n "${FCGI_LISTEN:-}" ] || die "ROLE=app needs FCGI_LISTEN=ADDR:PORT"
+		echo "app-${FCGI_LISTEN/:/-}" ;;
+	*) die "ROLE=$ROLE: app, front, or unset (everything on one host)" ;;
+	esac
+}
+
+# prepare_run_dir DIR BIN: create the run directory DIR (reachable by
+# run_user, with error.log, www/ and sock/), a copy of the worker binary
+# BIN in DIR/bin unless BIN is empty.
+prepare_run_dir() {
+	mkdir -p "$1/www" "$1/bin"
+	chmod 0755 "$(dirname "$1")" "$1"
+	touch "$1/error.log"
+	chmod 0640 "$1/error.log"
+	[ -z "$(run_user)" ] || chown "$(run_user):" "$1" "$1/error.log"
+	make_private_dir "$1/sock"
+	[ -z "$2" ] || install -m 0755 "$2" "$1/bin/users-fcgi"
+}
+
+# nginx_up RUN_DIR: start nginx from the template nginx.conf, with the
+# upstream block RUN_DIR/upstream.conf written by the caller.  Uses PORT
+# and BIND.  All of nginx runs as run_user, unless a port below 1024
+# needs a root master (its workers still switch to the user).
+nginx_up() {
+	local u user_line="" as=()
+	u=$(run_user)
+	mkdir -p "$1/nginx"
+	touch "$1/error.log"
+	if [ -n "$u" ]; then
+		chown "$u": "$1/nginx" "$1/error.log"
+		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
+		else as=(runuser -u "$u" --); fi
+	fi
+	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
+	    -e "s|@RUN_DIR@|$1|g" -e "s|@USER@|$user_line|g" \
+	    "$ROOT/nginx.conf" >"$1/nginx.conf"
+	"${as[@]}" nginx -p "$1/" -c "$1/nginx.conf" -e "$1/error.log"
 }

@@ -9,31 +9,25 @@
 #
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
-# (build/users-fcgi), FRONT_NICE, FRONT_CPUS (front_sched).  Everything for one PORT lives in
-# $(state_dir)/run-$PORT.
+# (build/users-fcgi), FRONT_NICE, FRONT_CPUS (front_sched).  Everything
+# for one PORT lives in $(state_dir)/run-$PORT.  ROLE=app or ROLE=front
+# runs one part of a stack spread over several hosts: scripts/app.sh,
+# scripts/front.sh.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 BIND=${BIND:-127.0.0.1}
 STATE=$(state_dir)
-RUN_DIR=$STATE/run-$PORT
+RUN_DIR=$STATE/$(run_dir_name)
 
 # Start the workers and nginx in front of them.
 up_nginx() {
-	local u user_line="" as=()
+	local u
 	u=$(run_user)
-	mkdir -p "$RUN_DIR/nginx"
-	touch "$RUN_DIR/error.log"
-	if [ -n "$u" ]; then
-		chown "$u": "$RUN_DIR/nginx" "$RUN_DIR/error.log"
-		# All of nginx runs as the run user, unless a port below 1024
-		# needs a root master (its workers still switch to the user).
-		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
-		else as=(runuser -u "$u" --); fi
-	fi
-	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
-	    -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@USER@|$user_line|g" \
-	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
+	# keepalive: at most this many idle kept connections per nginx
+	# worker (nginx.conf keeps them: fastcgi_keep_conn).
+	printf 'upstream users_fcgi {\n    server unix:%s;\n    keepalive 32;\n}\n' \
+	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
 	# spawn-fcgi binds the socket and, not forking (-n), becomes
 	# multiwatch, whose workers inherit the error log as stderr.
 	setsid spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
@@ -41,8 +35,7 @@ up_nginx() {
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
 	echo $! >"$RUN_DIR/workers.pid"
-	"${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
-	    -e "$RUN_DIR/error.log"
+	nginx_up "$RUN_DIR"
 }
 
 # Start lighttpd, which spawns the workers.  It stays in the foreground
@@ -57,6 +50,7 @@ up_lighttpd() {
 
 up() {
 	local bin=${WORKER_BIN:-$ROOT/build/users-fcgi}
+	if [ -n "${ROLE:-}" ]; then "$ROOT/scripts/$ROLE.sh"; return; fi
 	[ -x "$bin" ] || die "$bin is not built: run make"
 	case "$FRONT" in lighttpd|nginx) ;; *) die "FRONT=$FRONT: lighttpd or nginx" ;; esac
 	[ ! -s "$RUN_DIR/front.pid" ] || die "already up on port $PORT (make down first)"
@@ -71,13 +65,7 @@ up() {
 	export DATABASE_URL
 	# The run directory and the worker binary must be reachable by the
 	# run user: a copy of the binary lives here.
-	mkdir -p "$RUN_DIR/www" "$RUN_DIR/bin"
-	chmod 0755 "$STATE" "$RUN_DIR"
-	touch "$RUN_DIR/error.log"
-	chmod 0640 "$RUN_DIR/error.log"
-	[ -z "$(run_user)" ] || chown "$(run_user):" "$RUN_DIR" "$RUN_DIR/error.log"
-	make_private_dir "$RUN_DIR/sock"
-	install -m 0755 "$bin" "$RUN_DIR/bin/users-fcgi"
+	prepare_run_dir "$RUN_DIR" "$bin"
 	echo "$FRONT" >"$RUN_DIR/front"
 
 	if ! "up_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30; then

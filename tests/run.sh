@@ -61,12 +61,15 @@ suite "integration: nginx" env FRONT=nginx tests/integration.sh
 suite "nginx with kept FastCGI connections" tests/keepconn.sh
 suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
     T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
+suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
 # Faults, hostile input, fuzzing, leaks, privileges (tests/reliability/).
 for t in tests/reliability/*.sh; do
 	[ -e "$t" ] && suite "reliability: ${t##*/}" "$t"
 done
 unset DATABASE_URL
 suite "make up / make down with the embedded database" tests/updown.sh
+suite "several hosts: front, app hosts, database (network namespaces)" \
+    tests/multihost.sh
 # The benchmark harness at a tiny size: it works, nothing is timed.
 [ ! -e tests/bench.sh ] || suite "bench harness" tests/bench.sh
 

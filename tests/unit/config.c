@@ -21,6 +21,35 @@ static const struct {
 	{ "statement timeout overflow", "DB_STATEMENT_TIMEOUT",
 	    "99999999999999999999", -1 },
 	{ "any DATABASE_URL is taken", "DATABASE_URL", "postgresql:///x", 0 },
+	/* Digits only: no space, no sign, nothing after; the value is
+	 * range-checked, not the length of its text. */
+	{ "statement timeout ' 2000' (leading space)", "DB_STATEMENT_TIMEOUT",
+	    " 2000", -1 },
+	{ "statement timeout '\\t2000' (leading tab)", "DB_STATEMENT_TIMEOUT",
+	    "\t2000", -1 },
+	{ "statement timeout '+2000' (sign)", "DB_STATEMENT_TIMEOUT",
+	    "+2000", -1 },
+	{ "statement timeout '2000 ' (trailing space)", "DB_STATEMENT_TIMEOUT",
+	    "2000 ", -1 },
+	{ "statement timeout '2000\\n'", "DB_STATEMENT_TIMEOUT", "2000\n", -1 },
+	{ "statement timeout '0x7d0' (hex)", "DB_STATEMENT_TIMEOUT", "0x7d0", -1 },
+	{ "statement timeout '2e3'", "DB_STATEMENT_TIMEOUT", "2e3", -1 },
+	{ "statement timeout '-0'", "DB_STATEMENT_TIMEOUT", "-0", -1 },
+	{ "statement timeout 600000 (max)", "DB_STATEMENT_TIMEOUT", "600000", 0 },
+	{ "statement timeout 600001", "DB_STATEMENT_TIMEOUT", "600001", -1 },
+	{ "statement timeout 20 digits", "DB_STATEMENT_TIMEOUT",
+	    "12345678901234567890", -1 },
+	{ "statement timeout 2^32 + 2000 (wraps to 2000 in 32 bits)",
+	    "DB_STATEMENT_TIMEOUT", "4294969296", -1 },
+	{ "statement timeout 2^64 + 2000 (wraps to 2000 in 64 bits)",
+	    "DB_STATEMENT_TIMEOUT", "18446744073709553616", -1 },
+	{ "statement timeout '0002000' is 2000", "DB_STATEMENT_TIMEOUT",
+	    "0002000", 0 },
+	{ "statement timeout 30 zero-padded digits are 2000",
+	    "DB_STATEMENT_TIMEOUT", "000000000000000000000000002000", 0 },
+	{ "connect timeout ' 2'", "DB_CONNECT_TIMEOUT", " 2", -1 },
+	{ "connect timeout '+2'", "DB_CONNECT_TIMEOUT", "+2", -1 },
+	{ "connect timeout '002' is 2", "DB_CONNECT_TIMEOUT", "002", 0 },
 };
 
 int
@@ -53,6 +82,10 @@ main(void)
 	config_load(&c);
 	unit_check(c.connect_timeout_s == 60 && c.statement_timeout_ms == 600000,
 	    "timeouts are stored as numbers", "differs");
+	setenv("DB_STATEMENT_TIMEOUT", "000000000000000000000000002000", 1);
+	config_load(&c);
+	unit_check(c.statement_timeout_ms == 2000,
+	    "a zero-padded value keeps its value (not 0, not cut)", "differs");
 	setenv("DATABASE_URL", "postgresql://u:secret@h/db", 1);
 	config_load(&c);
 	unit_streq("DATABASE_URL as given", c.database_url,
