@@ -12,6 +12,25 @@
 # reports call them is bench/report.py's business.
 
 # shellcheck disable=SC2034  # used by run.sh
+STACKS_ALL="c-lighttpd c-nginx fastapi fastapi-async axum pgbench"
+UP_NAME="" UP_PORT="" UP_PID=""
+
+stack_is_c() { case "$1" in c-*) return 0 ;; *) return 1 ;; esac; }
+
+# stack_peers STACK...: those of them that are peers (bench/peers/NAME).
+stack_peers() {
+	local s
+	for s in "$@"; do
+		stack_is_c "$s" || [ "$s" = pgbench ] || echo "$s"
+	done | xargs
+}
+
+# stack_up NAME PORT [WORKERS] starts one and sets UP_NAME, UP_PORT,
+# UP_PID (the peer's process; empty for the C stacks); stack_down stops
+# it; stack_roots prints the root PIDs of its process trees.  What the
+# reports call them is bench/report.py's business.
+
+# shellcheck disable=SC2034  # used by run.sh
 STACKS_ALL="c-lighttpd c-nginx fastapi fastapi-async rust pgbench"
 UP_NAME="" UP_PORT="" UP_PID=""
 
