@@ -13,7 +13,7 @@ set xlabel "offered rate (requests per second, log scale)"
 set ylabel "latency (ms, log scale)"
 set grid xtics ytics mxtics mytics lc rgb "#dddddd"
 set key outside right top
-set rmargin 22
+set rmargin 26
 colours = "#4a7ab5 #e39b3b #2e8b57 #c0392b #8e44ad #7f8c8d"
 goal_line = sprintf("p99 goal (%g ms)", goal)
 plot for [i=1:words(files)] word(files, i) using 1:4 with linespoints lw 2 pt 7 \
