@@ -414,7 +414,10 @@ def markdown(meta, machine, results, errors, charts):
               if "finished" in meta else ""),
            "",
            "## Stacks", ""]
-    out += [f"- **{label(s)}**: {DESCRIPTIONS[s]}" for s in meta["stacks"]]
+    ran = {r["stack"] for r in results}
+    out += [f"- **{label(s)}**: {DESCRIPTIONS[s]}" for s in meta["stacks"] if s in ran]
+    errors = errors + [f"{s} did not run: it has no figures in this report"
+                       for s in meta["stacks"] if s not in ran]
     if errors:
         out += ["", "## Errors", "", "Some runs failed; their figures are missing:", ""]
         out += [f"- {e}" for e in errors]

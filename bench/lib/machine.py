@@ -46,7 +46,7 @@ def peer_versions(script):
         data = None
     if not isinstance(data, dict):
         return {}, f"{os.path.relpath(script)} failed: the peers' versions are unknown"
-    return {str(k): str(v) for k, v in data.items()}, None
+    return {str(k): "not found" if v is None else str(v) for k, v in data.items()}, None
 
 
 def cpu_model():
