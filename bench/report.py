@@ -407,9 +407,10 @@ def markdown(meta, machine, results, errors, charts):
            f"BENCH_MAX_SECONDS={meta['max_seconds']} "
            f"BENCH_STACKS=\"{' '.join(meta['stacks'])}\" BENCH_MODES=\"{' '.join(meta['modes'])}\" "
            f"BENCH_SCALING=\"{' '.join(map(str, meta['scaling']))}\" "
-           f"BENCH_OPEN_PCTS=\"{' '.join(map(str, o['pcts']))}\" "
-           f"BENCH_OPEN_COMMON={o['common'] or 0} BENCH_OPEN_SECONDS={o['seconds']} "
-           f"BENCH_OPEN_CONNECTIONS={o['connections']} (commit {meta['commit']})"
+           + (f"BENCH_OPEN_PCTS=\"{' '.join(map(str, o['pcts']))}\" "
+              f"BENCH_OPEN_COMMON={o['common'] or 0} BENCH_OPEN_SECONDS={o['seconds']} "
+              f"BENCH_OPEN_CONNECTIONS={o['connections']} " if o["stacks"] else "")
+           + f"(commit {meta['commit']})"
            + (f"; finished {meta['finished']}, {meta['elapsed_s'] // 60} min"
               if "finished" in meta else ""),
            "",
