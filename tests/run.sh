@@ -60,6 +60,7 @@ suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
 suite "integration: nginx" env FRONT=nginx tests/integration.sh
 suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
     T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
+suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
 # Faults, hostile input, fuzzing, leaks, privileges (tests/reliability/).
 for t in tests/reliability/*.sh; do
 	[ -e "$t" ] && suite "reliability: ${t##*/}" "$t"
