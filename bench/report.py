@@ -185,8 +185,8 @@ def main_table(results, ceiling):
         ["Peak CPU (% of one core)"] + [cell(r, lambda r: num(r["peak_cpu_pct"], 0)) for r in cols],
         ["CPU per request: stack / PostgreSQL (µs)"] + [
             f"{num(r.get('cpu_us_per_req'), 0)} / {num(r.get('pg_cpu_us_per_req'), 0)}" for r in cols],
-        ["Load tool CPU: mean / peak (% of one core)"] + [cell(r, lambda r: (
-            f"{num(r.get('load_mean_cpu_pct'), 0)} / {num(r.get('load_peak_cpu_pct'), 0)}"))
+        ["Load tool CPU: mean (% of one core) / per request (µs)"] + [cell(r, lambda r: (
+            f"{num(r.get('load_mean_cpu_pct'), 0)} / {num(r.get('load_cpu_us_per_req'), 0)}"))
             for r in cols],
         ["Share of the pgbench ceiling"] + [
             cell(r, lambda r: f"{100 * r['rps'] / c_rps:.0f} %" if c_rps else "–") for r in cols],
@@ -345,8 +345,8 @@ def open_loop_section(meta, open_runs):
         + ", ".join(f"{p} %" for p in o["pcts"])
         + " of each stack's closed-loop maximum (its median connection-per-request rate "
         "above)"
-        + (f", and {o['common']:,} rps for every stack (half the lowest maximum but "
-           "FastAPI sync's)" if o.get("common") else "")
+        + (f", and {o['common']:,} rps for every stack whose maximum is above it (half "
+           "the lowest maximum but FastAPI sync's)" if o.get("common") else "")
         + ". *Outstanding* is achieved rate × mean latency (Little's law): the mean number "
         "of requests due and not yet answered; near the connection count "
         f"({o['connections']}) the client itself would hold requests back.")
@@ -357,13 +357,17 @@ def open_loop_section(meta, open_runs):
         outstanding = r["rps"] * r["mean_ms"] / 1000 if r.get("mean_ms") is not None else None
         flags = []
         if r["rps"] < 0.95 * r["rate"]:
-            flags.append("fell behind")
-        if outstanding is not None and outstanding >= 0.5 * r.get("connections", 1e9):
-            flags.append("client-limited?")
+            flags.append("overloaded: fell behind the offered rate")
+        elif outstanding is not None and outstanding >= 0.5 * r.get("connections", 1e9):
+            flags.append("the client's connections may have limited")
         rows.append([label(r["stack"]), num(r["rate"], 0)
                      + (" (common)" if r.get("label") == "common" else ""), share,
                      num(r["rps"], 0), lat_cell(r), num(outstanding, 1),
                      errors_cell(r) + (" **" + ", ".join(flags) + "**" if flags else "")])
+    skipped = [f"{label(s)} ({num(m, 0)} rps)" for s, m in (
+        (s, next((r.get("closed_max_rps") for r in open_runs if r["stack"] == s), None))
+        for s in STACKS) if m and o.get("common") and not any(
+            r["stack"] == s and r.get("label") == "common" for r in open_runs)]
     best = []
     for s in STACKS:
         runs = [r for r in open_runs if r["stack"] == s]
@@ -376,16 +380,19 @@ def open_loop_section(meta, open_runs):
                      f"{num(top['rate'], 0)} ({num(top['p99_ms'])} ms)" if top
                      else f"none of the {len(runs)} rates measured",
                      num(max(r["rate"] for r in runs), 0)])
-    return "\n".join([
-        intro, "",
-        table(["Stack", "Offered (rps)", "of max", "Achieved (rps)",
-               "p50 / p90 / p99 / p99.9 (ms)", "Outstanding", "Non-2xx / socket errors"],
-              rows),
-        "", f"Highest offered rate whose p99 stayed under {P99_GOAL_MS} ms (of the rates "
-        "measured, without errors):", "",
-        table(["Stack", "Closed-loop max (rps)", f"Highest rate with p99 < {P99_GOAL_MS} ms "
-               "(its p99)", "Highest rate offered"], best),
-        "", SEED_75_S])
+    out = [intro, "",
+           table(["Stack", "Offered (rps)", "of max", "Achieved (rps)",
+                  "p50 / p90 / p99 / p99.9 (ms)", "Outstanding", "Non-2xx / socket errors"],
+                 rows)]
+    if skipped:
+        out += ["", f"Not offered the common rate ({o['common']:,} rps), which is above "
+                "their closed-loop maximum: " + ", ".join(skipped) + "."]
+    out += ["", f"Highest offered rate whose p99 stayed under {P99_GOAL_MS} ms (of the "
+            "rates measured, without errors):", "",
+            table(["Stack", "Closed-loop max (rps)", f"Highest rate with p99 < {P99_GOAL_MS} "
+                   "ms (its p99)", "Highest rate offered"], best),
+            "", SEED_75_S]
+    return "\n".join(out)
 
 
 def scaling_section(scaling):

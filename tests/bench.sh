@@ -13,7 +13,7 @@ set -euo pipefail
 OUT=$T_TMP/bench
 LOG=$T_TMP/bench.log
 SERVERS="c-lighttpd c-nginx fastapi fastapi-async axum"
-OPEN_RATES=5	# BENCH_OPEN_PCTS (4) + the common rate
+OPEN_PCTS="25 50 75 90"	# run.sh's default BENCH_OPEN_PCTS
 
 run_harness() {
 	BENCH_REQUESTS=300 BENCH_ROUNDS=1 BENCH_WARMUP=1 BENCH_SCALING="1 2" \
@@ -21,13 +21,15 @@ run_harness() {
 	    "$ROOT/bench/run.sh" >"$LOG" 2>&1
 }
 
-# "kind stack mode workers rate rps non_2xx p99" per result, from results.json.
+# "kind stack mode workers rate rps non_2xx p99 label closed_max" per
+# result, from results.json.
 results() {
 	"$PYTHON" -c '
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print(r["kind"], r["stack"], r["mode"], r["workers"] or "-", r.get("rate") or "-",
-          r["rps"], r["non_2xx"], r["p99_ms"] if r["p99_ms"] is not None else "-")
+          r["rps"], r["non_2xx"], r["p99_ms"] if r["p99_ms"] is not None else "-",
+          r.get("label") or "-", r.get("closed_max_rps") or "-")
 ' "$OUT/results.json"
 }
 
@@ -42,15 +44,21 @@ check_result() {
 	check_eq "$name: no non-2xx answer" 0 "$non_2xx"
 }
 
-# check_open STACK: OPEN_RATES open-loop results, each with an offered
-# rate, rps > 0, a p99 and no non-2xx.
+# check_open STACK COMMON: an open-loop result at each of OPEN_PCTS % of
+# the stack's closed-loop maximum, each with rps > 0, a p99 and no
+# non-2xx; one at the common rate COMMON if that is not above the maximum
+# (with rps > 0 and a p99), none otherwise.
 check_open() {
-	local lines bad
+	local lines labels bad max want=""
 	lines=$(awk -v s="$1" '$1 == "open" && $2 == s' <<<"$RESULTS")
-	check_eq "[bench] open loop $1: $OPEN_RATES offered rates" "$OPEN_RATES" \
-	    "$(grep -c . <<<"$lines" || true)"
-	bad=$(awk '!($5 > 0 && $6 > 0 && $7 == 0 && $8 != "-")' <<<"$lines")
-	check_eq "[bench] open loop $1: every rate has rps > 0, a p99, no non-2xx" "" "$bad"
+	labels=$(awk '{ print $9 }' <<<"$lines" | sort | xargs)
+	max=$(awk 'NR == 1 { print $10 }' <<<"$lines")
+	for p in $OPEN_PCTS; do want+="p$p "; done
+	if [ -n "$max" ] && [ "$2" -le "${max%.*}" ]; then want="common $want"; fi
+	check_eq "[bench] open loop $1: the rates offered (max $max rps, common $2 rps)" \
+	    "$(xargs -n1 <<<"$want" | sort | xargs)" "$labels"
+	bad=$(awk '!($5 > 0 && $6 > 0 && $8 != "-" && ($7 == 0 || $9 == "common"))' <<<"$lines")
+	check_eq "[bench] open loop $1: every rate has rps > 0 and a p99, no non-2xx below the maximum" "" "$bad"
 }
 
 # A PNG made by gnuplot: the signature, an IHDR of a real size, some bytes.
@@ -80,7 +88,9 @@ for s in $SERVERS; do
 done
 check_result "[bench]" main pgbench ceiling
 for w in 1 2; do check_result "[bench] scaling" scaling c-lighttpd close "$w"; done
-for s in $SERVERS; do check_open "$s"; done
+common=$(jq_out '.meta.open.common // 0' results.json)
+check "the open loop has a common rate (got $common)" test "${common:-0}" -gt 0
+for s in $SERVERS; do check_open "$s" "${common:-0}"; done
 
 # The load tool: the real oha, its version recorded and in the report.
 oha_version=$("$("$ROOT/bench/lib/oha.sh" 2>/dev/null)" --version 2>/dev/null | awk '{print $2}')
