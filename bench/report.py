@@ -348,18 +348,23 @@ def open_loop_section(meta, open_runs):
         + (f", and {o['common']:,} rps for every stack whose maximum is above it (half "
            "the lowest maximum but FastAPI sync's)" if o.get("common") else "")
         + ". *Outstanding* is achieved rate × mean latency (Little's law): the mean number "
-        "of requests due and not yet answered; near the connection count "
-        f"({o['connections']}) the client itself would hold requests back.")
+        "of requests due and not yet answered. Above the connection count "
+        f"({o['connections']}) requests waited in oha for a connection: the server had "
+        "fallen behind, and the wait is counted, since latency runs from the intended start.")
     rows = []
     for r in open_runs:
         share = (f"{100 * r['rate'] / r['closed_max_rps']:.0f} %"
                  if r.get("closed_max_rps") else "–")
         outstanding = r["rps"] * r["mean_ms"] / 1000 if r.get("mean_ms") is not None else None
         flags = []
+        conns = r.get("connections", 1e9)
         if r["rps"] < 0.95 * r["rate"]:
             flags.append("overloaded: fell behind the offered rate")
-        elif outstanding is not None and outstanding >= 0.5 * r.get("connections", 1e9):
-            flags.append("the client's connections may have limited")
+        if outstanding is not None and outstanding >= conns:
+            flags.append(f"requests waited for one of oha's {conns} connections "
+                         "(counted in their latency)")
+        elif outstanding is not None and outstanding >= 0.5 * conns:
+            flags.append(f"oha's {conns} connections may all have been busy at times")
         rows.append([label(r["stack"]), num(r["rate"], 0)
                      + (" (common)" if r.get("label") == "common" else ""), share,
                      num(r["rps"], 0), lat_cell(r), num(outstanding, 1),
