@@ -68,7 +68,7 @@ pkg		 = $(if $(strip $(1)),$(shell pkg-config $(2) $(1)))
 BIN		:= build/users-fcgi
 ASAN_BIN	:= build/asan/users-fcgi
 
-.PHONY: all asan units deps run up down test seed bench clean
+.PHONY: all asan units deps run up down test seed bench load clean
 
 all: $(BIN)
 
@@ -110,8 +110,14 @@ seed: deps
 test: deps all asan units
 	@tests/run.sh
 
+# bench/run.sh builds oha and the peers (once, into the cache) itself.
 bench: deps all
 	@bench/run.sh
+
+# oha's live view against `make up`'s stack, or STACK=axum|fastapi|...
+# (REQUESTS, CONCURRENCY, PORT, KEEPALIVE=1, OHA_ARGS: see bench/live.sh).
+load: deps all
+	@bench/live.sh
 
 clean:
 	rm -rf build

@@ -4,10 +4,11 @@
 Reads OUT/meta.json, OUT/machine.json, OUT/runs/*.json (one per measured
 run, see lib/normalize.py) and OUT/errors.txt; writes
   OUT/results.json  one object per stack and mode (and per worker count
-                    for the scaling runs): medians over the rounds, min and
-                    max, the rounds themselves
-  OUT/results.md    the seed's table for every stack and mode, the ratios
-                    to FastAPI, open-loop latency, scaling, the machine
+                    for the scaling runs, per offered rate for the open
+                    loop): medians over the rounds, min and max, the rounds
+  OUT/results.md    our figures beside the seed's published ones, the
+                    seed's table for every stack and mode, the ratios,
+                    open-loop latency, scaling, the machine
   OUT/*.png         charts, made by gnuplot from bench/charts/*.gp
 """
 import glob
@@ -18,31 +19,48 @@ import subprocess
 import sys
 
 CHARTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "charts")
-STACKS = ["c-lighttpd", "c-nginx", "fastapi", "fastapi-async", "rust", "pgbench"]
-LABELS = {"rust": "rust (hyper + tokio-postgres, stand-in for Axum + SQLx)",
-          "pgbench": "pgbench (ceiling)"}
+STACKS = ["c-lighttpd", "c-nginx", "fastapi", "fastapi-async", "axum", "pgbench"]
+LABELS = {"pgbench": "pgbench (ceiling)"}
+UVICORN = ("`fastapi[all]` from PyPI, so uvicorn runs with uvloop and httptools; one "
+           "uvicorn worker, `--log-level critical`, as the seed ran it")
 DESCRIPTIONS = {
     "c-lighttpd": "this project: 5 libfcgi + libpq + cJSON worker processes spawned by lighttpd",
     "c-nginx": "the same 5 workers (spawn-fcgi + multiwatch) behind nginx",
-    "fastapi": "FastAPI sync as in FastAPI's SQL tutorial (SQLAlchemy session per request, "
-               "Pydantic response model, pool of 5), uvicorn with one worker",
-    "fastapi-async": "FastAPI with an asyncpg pool min = max = 5, uvicorn with one worker",
-    "rust": "Axum and SQLx are not packaged for Debian 12, so: hyper 0.14 + tokio + "
-            "tokio-postgres (Debian's crates, built offline, release), a pool of 5 "
-            "connections each held exclusively per request, statement prepared",
+    "fastapi": "the seed's FastAPI (sync), FastAPI's SQL tutorial: a SQLAlchemy session per "
+               "request (psycopg2), `create_engine`'s default pool of **5 + overflow 10** "
+               "connections (up to 15, as in the seed), a Pydantic 2 response model; " + UVICORN,
+    "fastapi-async": "the seed's FastAPI (async): an asyncpg pool min = max = 5, the raw "
+                     "query, rows returned as dicts; " + UVICORN,
+    "axum": "the seed's Axum + SQLx rebuilt (bench/peers/axum): axum 0.7, sqlx 0.7 with "
+            "rustls, tokio's multi-thread runtime, `PgPoolOptions::new().max_connections(5)"
+            ".acquire_timeout(3 s)` and sqlx's other defaults (a ping on every acquire), "
+            "release build",
     "pgbench": "PostgreSQL's own client running the same query with 5 clients, "
                "`-M prepared`, as long as c-lighttpd's run: what the database alone can do",
 }
 MODES = {"close": "Connection per request (the seed's method)",
          "keepalive": "Keep-alive",
-         "open": "Open loop: constant rate at 75 % of the maximum",
+         "open": "Open loop",
          "ceiling": "pgbench"}
+# The seed's published figures (its repository's README, the rerun at
+# cdd4c16): oha -n 50000 -c 10 --disable-keepalive; memory and CPU from
+# btm, CPU as a share of the whole machine.
+SEED_MACHINE = "Ryzen 7 7800X3D, 8 cores"
+SEED = {"fastapi": {"name": "FastAPI", "rps": 612, "p50_ms": 15.4, "p99_ms": 29.1,
+                    "p999_ms": 33.4, "mem": 78, "cpu": 7.0},
+        "fastapi-async": {"name": "FastAPI (async)", "rps": 2267, "p50_ms": 2.2,
+                          "p99_ms": 2.5, "p999_ms": 3.1, "mem": 69, "cpu": 5.9},
+        "axum": {"name": "Axum", "rps": 15363, "p50_ms": 0.6, "p99_ms": 0.9,
+                 "p999_ms": 1.0, "mem": 11, "cpu": 15.9}}
+SEED_RATIOS = {"axum": 25.1, "fastapi-async": 3.7}
 # Medians (with min and max) over the rounds; the rest is summed or peaked.
-MEDIAN = ["rps", "p50_ms", "p99_ms", "p999_ms", "mean_ms", "requests", "duration_s",
+MEDIAN = ["rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "requests", "duration_s",
           "mean_cpu_pct", "cpu_us_per_req", "pg_mean_cpu_pct", "pg_cpu_us_per_req",
-          "load_mean_cpu_pct"]
-PEAK = ["peak_pss_mib", "peak_rss_mib", "peak_cpu_pct", "max_ms"]
+          "load_mean_cpu_pct", "load_cpu_us_per_req"]
+PEAK = ["peak_pss_mib", "peak_rss_mib", "peak_cpu_pct", "load_peak_cpu_pct", "max_ms"]
 SUM = ["non_2xx", "socket_errors"]
+COPY = ["rate", "label", "closed_max_rps", "connections"]
+P99_GOAL_MS = 10
 
 
 def label(stack):
@@ -67,8 +85,7 @@ def aggregate(runs):
     out = {"stack": first["stack"], "label": label(first["stack"]), "mode": first["mode"],
            "kind": first.get("kind", "main"), "tool": first["tool"],
            "workers": first.get("workers"), "rounds_measured": len(runs)}
-    if "rate" in first:
-        out["rate"] = first["rate"]
+    out.update((k, first[k]) for k in COPY if k in first)
     for key in MEDIAN:
         values = [r[key] for r in runs if r.get(key) is not None]
         out[key] = statistics.median(values) if values else None
@@ -93,13 +110,16 @@ def aggregate(runs):
 def group(runs):
     groups = {}
     for run in runs:
-        key = (run.get("kind", "main"), run["stack"], run["mode"], run.get("workers"))
+        key = (run.get("kind", "main"), run["stack"], run["mode"], run.get("workers"),
+               run.get("rate"))
         groups.setdefault(key, []).append(run)
+    kinds = {k: i for i, k in enumerate(("main", "scaling", "open"))}
     order = {s: i for i, s in enumerate(STACKS)}
     mode_order = {m: i for i, m in enumerate(MODES)}
     return [aggregate(g) for _, g in sorted(
-        groups.items(), key=lambda kv: (kv[0][0] != "main", order.get(kv[0][1], 99),
-                                        mode_order.get(kv[0][2], 99), kv[0][3] or 0))]
+        groups.items(), key=lambda kv: (kinds.get(kv[0][0], 9), order.get(kv[0][1], 99),
+                                        mode_order.get(kv[0][2], 99), kv[0][3] or 0,
+                                        kv[0][4] or 0))]
 
 
 # --- formatting --------------------------------------------------------------
@@ -118,8 +138,8 @@ def rps_cell(r):
     return f"{num(r['rps'], 0)} ({num(r['rps_min'], 0)}–{num(r['rps_max'], 0)})"
 
 
-def lat_cell(r):
-    return " / ".join(num(r[k]) for k in ("p50_ms", "p99_ms", "p999_ms"))
+def lat_cell(r, keys=("p50_ms", "p90_ms", "p99_ms", "p999_ms")):
+    return " / ".join(num(r.get(k)) for k in keys)
 
 
 def errors_cell(r):
@@ -128,11 +148,25 @@ def errors_cell(r):
     return f"{r['non_2xx']:,} / {r['socket_errors']:,}" + (f" ({kinds})" if kinds else "")
 
 
+def times(x):
+    if x is None:
+        return "–"
+    return f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
+
+
+def quotient(a, b, key):
+    return a[key] / b[key] if a and b and a.get(key) and b.get(key) else None
+
+
 def table(header, rows):
     lines = ["| " + " | ".join(header) + " |",
              "| :-- | " + " | ".join("--:" for _ in header[1:]) + " |"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def find(results, stack, mode):
+    return next((r for r in results if r["stack"] == stack and r["mode"] == mode), None)
 
 
 def main_table(results, ceiling):
@@ -145,12 +179,15 @@ def main_table(results, ceiling):
 
     rows = [
         ["Throughput (rps), median (min–max)"] + [rps_cell(r) for r in cols],
-        ["Latency p50 / p99 / p99.9 (ms)"] + [cell(r, lat_cell) for r in cols],
+        ["Latency p50 / p90 / p99 / p99.9 (ms)"] + [cell(r, lat_cell) for r in cols],
         ["Peak memory, PSS of the whole stack (MiB)"] + [cell(r, lambda r: num(r["peak_pss_mib"], 1)) for r in cols],
         ["Peak memory, RSS summed (MiB)"] + [cell(r, lambda r: num(r["peak_rss_mib"], 1)) for r in cols],
         ["Peak CPU (% of one core)"] + [cell(r, lambda r: num(r["peak_cpu_pct"], 0)) for r in cols],
         ["CPU per request: stack / PostgreSQL (µs)"] + [
             f"{num(r.get('cpu_us_per_req'), 0)} / {num(r.get('pg_cpu_us_per_req'), 0)}" for r in cols],
+        ["Load tool CPU: mean (% of one core) / per request (µs)"] + [cell(r, lambda r: (
+            f"{num(r.get('load_mean_cpu_pct'), 0)} / {num(r.get('load_cpu_us_per_req'), 0)}"))
+            for r in cols],
         ["Share of the pgbench ceiling"] + [
             cell(r, lambda r: f"{100 * r['rps'] / c_rps:.0f} %" if c_rps else "–") for r in cols],
         ["Requests per round (actual)"] + [num(r["requests"], 0) for r in cols],
@@ -161,109 +198,239 @@ def main_table(results, ceiling):
 
 def ratio_table(results):
     """Each stack against FastAPI (stack ÷ FastAPI), as the seed compares."""
-    base = next((r for r in results if r["stack"] == "fastapi"), None)
+    base = find(results, "fastapi", results[0]["mode"]) if results else None
     others = [r for r in results if r["stack"] != "fastapi"]
     if not base or not others:
         return None
-
-    def ratio(r, key):
-        if not r.get(key) or not base.get(key):
-            return "–"
-        x = r[key] / base[key]
-        return f"{x:.1f}×" if x >= 10 else f"{x:.2f}×"
-
-    rows = [[name] + [ratio(r, key) for r in others] for name, key in (
+    rows = [[name] + [times(quotient(r, base, key)) for r in others] for name, key in (
         ("Throughput (rps)", "rps"), ("p50 latency", "p50_ms"), ("p99 latency", "p99_ms"),
         ("p99.9 latency", "p999_ms"), ("Peak memory (PSS)", "peak_pss_mib"),
         ("Peak memory (RSS)", "peak_rss_mib"), ("CPU per request", "cpu_us_per_req"))]
     return table(["Stack ÷ FastAPI"] + [label(r["stack"]) for r in others], rows)
 
 
+def seed_section(main, machine):
+    """Our connection-per-request figures beside the seed's published three,
+    the seed's ratios beside ours, and the C stacks against axum."""
+    cores = machine["cores"]
+    ours = {s: find(main, s, "close") for s in STACKS}
+    cols = []  # (header, seed figures or None, our result or None)
+    for s in ("fastapi", "fastapi-async", "axum"):
+        cols.append((f"{SEED[s]['name']}, seed", SEED[s], None))
+        if ours[s]:
+            cols.append((f"{s}, here", None, ours[s]))
+    cols += [(f"{s}, here", None, ours[s]) for s in ("c-lighttpd", "c-nginx") if ours[s]]
+
+    def row(name, seed_fn, our_fn):
+        return [name] + [seed_fn(sd) if sd else our_fn(r) for _, sd, r in cols]
+
+    rows = [
+        row("Throughput (rps)", lambda sd: num(sd["rps"], 0), lambda r: num(r["rps"], 0)),
+        row("p50 latency (ms)", lambda sd: num(sd["p50_ms"], 1), lambda r: num(r["p50_ms"])),
+        row("p99 latency (ms)", lambda sd: num(sd["p99_ms"], 1), lambda r: num(r["p99_ms"])),
+        row("p99.9 latency (ms)", lambda sd: num(sd["p999_ms"], 1), lambda r: num(r["p999_ms"])),
+        row("Peak memory (MiB): seed btm; here PSS (RSS summed)", lambda sd: num(sd["mem"], 0),
+            lambda r: f"{num(r['peak_pss_mib'], 1)} ({num(r['peak_rss_mib'], 1)})"),
+        row("Peak CPU (% of the whole machine)", lambda sd: num(sd["cpu"], 1),
+            lambda r: num(r["peak_cpu_pct"] / cores if r.get("peak_cpu_pct") is not None
+                          else None, 1)),
+    ]
+    out = [f"The seed's published table ({SEED_MACHINE}, oha -n 50000 -c 10 "
+           "--disable-keepalive, btm) beside ours, connection per request, on "
+           f"{machine['cpu']}, {cores} cores. Peak CPU is a share of the whole "
+           f"machine as btm shows it (here: % of one core ÷ {cores}).", "",
+           table(["Metric"] + [h for h, _, _ in cols], rows)]
+
+    def mode_ratio(stack, mode):
+        return times(quotient(find(main, stack, mode), find(main, "fastapi", mode), "rps"))
+
+    modes = [m for m in ("close", "keepalive") if find(main, "fastapi", m)]
+    rrows = [[f"{s} ÷ fastapi", f"{SEED_RATIOS[s]}×"] + [mode_ratio(s, m) for m in modes]
+             for s in ("axum", "fastapi-async")]
+    out += ["", "Throughput ratios, the seed's and ours (does the reproduction have the "
+            "seed's shape?):", "",
+            table(["Throughput ratio", f"seed ({SEED_MACHINE})"]
+                  + [f"here, {MODES[m].lower()}" for m in modes], rrows)]
+
+    cs = [(s, m) for s in ("c-lighttpd", "c-nginx") for m in ("close", "keepalive")
+          if find(main, s, m) and find(main, "axum", m)]
+    if cs:
+        crows = [[name] + [times(quotient(find(main, s, m), find(main, "axum", m), key))
+                           for s, m in cs]
+                 for name, key in (("Throughput (rps)", "rps"), ("p50 latency", "p50_ms"),
+                                   ("p99 latency", "p99_ms"), ("p99.9 latency", "p999_ms"),
+                                   ("Peak memory (PSS)", "peak_pss_mib"),
+                                   ("CPU per request", "cpu_us_per_req"))]
+        out += ["", "The C stacks against axum (C ÷ axum: above 1 is more throughput, "
+                "below 1 is less latency, memory or CPU):", "",
+                table(["C stack ÷ axum"] + [f"{s}, {'close' if m == 'close' else 'keep-alive'}"
+                                            for s, m in cs], crows)]
+    return "\n".join(out)
+
+
 def machine_line(machine):
     versions = ", ".join(f"{name} {v}" for name, v in machine["versions"].items())
-    return (f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
+    line = (f"{machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
             f"{machine['os']}, Linux {machine['kernel']}; {versions}")
+    return line + (f" ({machine['peers_note']})" if machine.get("peers_note") else "")
+
+
+def tool_name(meta, machine):
+    return f"{meta['tool']} {machine['load_tool_version']}"
 
 
 def method(meta, machine):
-    tool = f"{meta['tool']} {machine['load_tool_version']}"
     lines = [
-        f"- Load: {tool}, {meta['concurrency']} connections"
-        + (f", {meta['wrk_threads']} threads" if meta["tool"] == "wrk" else "")
-        + f"; {meta['requests']:,} requests per measured run; GET /users "
-        "(`SELECT * FROM \"users\" ORDER BY user_id LIMIT 100`, 2000 rows seeded).",
+        f"- Load: {tool_name(meta, machine)}, {meta['concurrency']} connections"
+        + (f", {meta['wrk_threads']} threads" if meta["tool"] == "wrk" else
+           " (`--no-tui --output-format json`)")
+        + f"; up to {meta['requests']:,} requests per measured run; GET /users "
+        "(`SELECT user_id, username, email FROM users ORDER BY user_id LIMIT 100`, "
+        "2000 rows seeded).",
         "- Modes: *connection per request* (the seed's method: "
-        + ("`oha --disable-keepalive`" if meta["tool"] == "oha" else "wrk with `Connection: close`")
+        + ("`oha -c 10 --disable-keepalive`" if meta["tool"] == "oha"
+           else "wrk with `Connection: close`")
         + ") and *keep-alive*.",
         f"- Every stack runs alone against the same PostgreSQL. {meta['rounds']} round(s), "
         "interleaved across the stacks (A B C … A B C …); in each round a stack is started, "
         f"warmed up for {meta['warmup_s']} s per mode, measured, stopped. "
         "Figures are the median of the rounds, min–max in parentheses; peaks are the "
         "highest of the rounds.",
+        f"- A measured run does at most the requests that take {meta['max_seconds']} s "
+        "(BENCH_MAX_SECONDS) at the rate of its warm-up"
+        + (" (oha's `-n` and `-z` exclude each other, so the count is computed)"
+           if meta["tool"] == "oha" else "")
+        + ": a slow stack does fewer requests, *Requests per round* gives the count done.",
         "- Memory: every 0.2 s during the measured run, the sum of `Pss` (and of `Rss`) "
         "from /proc/PID/smaps_rollup over every process of the stack (front server + "
-        "workers, uvicorn, the rust binary). CPU: utime + stime of the same processes, "
+        "workers, uvicorn, the axum binary). CPU: utime + stime of the same processes, "
         "over windows of at least 1 s, in % of one core (100 % = one core busy; "
-        "the seed's btm figures are shares of the whole machine).",
-    ]
-    if meta["tool"] == "wrk":
-        lines.append(
-            "- wrk runs for a duration, not a request count: each run lasts the whole seconds "
-            "that the requested count takes at the rate measured in its warm-up"
-            + (f", at most {meta['max_seconds']} s (BENCH_MAX_SECONDS): a slower stack does "
-               "fewer requests" if meta.get("max_seconds") else "")
-            + "; *Requests* is the count actually done. wrk starts its latency clock after the TCP connect, "
-            "oha (the seed's tool) before it. A server that closes the connection first is "
-            "a socket *read* error for wrk although the response arrived and was counted: "
-            "non-2xx answers are counted apart.")
-    lines.append(
+        "the seed's btm figures are shares of the whole machine). The load tool's CPU "
+        "is sampled the same way: it shares the cores with the stack and PostgreSQL.",
+        "- oha counts any HTTP answer, a 5xx too, as a success: *non-2xx* comes from its "
+        "`statusCodeDistribution`, *socket errors* from its `errorDistribution`."
+        if meta["tool"] == "oha" else
+        "- wrk starts its latency clock after the TCP connect, oha (the seed's tool) before "
+        "it. A server that closes the connection first is a socket *read* error for wrk "
+        "although its response arrived and was counted: non-2xx answers are counted apart.",
         "- pgbench: the same query, 5 clients (the servers' pool size), `-M prepared`, "
         "for as long as c-lighttpd's connection-per-request run of the same round; its "
-        "tps is shown as rps.")
+        "tps is shown as rps.",
+    ]
     return "\n".join(lines)
+
+
+SEED_75_S = (
+    "Why the seed saw a 75 s median at `-q 10000 --latency-correction`: it offered "
+    "FastAPI about sixteen times the ~600 requests per second it could serve, so the "
+    "backlog of requests waiting for their intended start time grew for the whole run. "
+    "With latency correction oha counts each request from its intended start, so the "
+    "median measured how long that backlog had grown, not FastAPI's time per request.")
 
 
 def open_loop_section(meta, open_runs):
     if meta["tool"] != "oha":
-        return ("Open-loop latency was **not measured**: wrk (used because oha is not "
-                "installed) keeps each connection waiting for its response, so the latencies "
-                "above are closed-loop and understate queueing (coordinated omission). With "
-                "oha installed, each stack also gets a constant-rate run at 75 % of its "
-                "measured maximum with `--latency-correction`.")
+        return ("Open-loop latency was **not measured**: wrk keeps each connection waiting "
+                "for its response, so the latencies above are closed-loop and understate "
+                "queueing (coordinated omission). With oha (the default), each stack also "
+                "gets constant-rate runs with `--latency-correction`.")
     if not open_runs:
         return "No open-loop run completed."
-    rows = [[label(r["stack"]), num(r["rate"], 0), num(r["rps"], 0), num(r["p50_ms"]),
-             num(r["p99_ms"]), num(r["p999_ms"]), errors_cell(r)]
-            for r in open_runs]
-    return ("oha at a constant rate of 75 % of each stack's median connection-per-request "
-            "throughput, `--disable-keepalive --latency-correction` (latency counted from "
-            "when each request was due):\n\n"
-            + table(["Stack", "Rate (rps)", "Achieved rps", "p50 (ms)", "p99 (ms)",
-                     "p99.9 (ms)", "Non-2xx / socket errors"], rows))
+    o = meta["open"]
+    intro = (
+        f"oha at a constant offered rate (`-q R --latency-correction --disable-keepalive "
+        f"-z {o['seconds']}s -w -c {o['connections']}`), latency counted from when each "
+        "request was due, so time spent waiting behind a slow one counts (coordinated "
+        "omission corrected). Rates: "
+        + ", ".join(f"{p} %" for p in o["pcts"])
+        + " of each stack's closed-loop maximum (its median connection-per-request rate "
+        "above)"
+        + (f", and {o['common']:,} rps for every stack whose maximum is above it (half "
+           "the lowest maximum but FastAPI sync's)" if o.get("common") else "")
+        + ". *Outstanding* is achieved rate × mean latency (Little's law): the mean number "
+        "of requests due and not yet answered. Above the connection count "
+        f"({o['connections']}) requests waited in oha for a connection: the server had "
+        "fallen behind, and the wait is counted, since latency runs from the intended start.")
+    rows = []
+    for r in open_runs:
+        share = (f"{100 * r['rate'] / r['closed_max_rps']:.0f} %"
+                 if r.get("closed_max_rps") else "–")
+        outstanding = r["rps"] * r["mean_ms"] / 1000 if r.get("mean_ms") is not None else None
+        flags = []
+        conns = r.get("connections", 1e9)
+        if r["rps"] < 0.95 * r["rate"]:
+            flags.append("overloaded: fell behind the offered rate")
+        if outstanding is not None and outstanding >= conns:
+            flags.append(f"requests waited for one of oha's {conns} connections "
+                         "(counted in their latency)")
+        elif outstanding is not None and outstanding >= 0.5 * conns:
+            flags.append(f"oha's {conns} connections may all have been busy at times")
+        rows.append([label(r["stack"]), num(r["rate"], 0)
+                     + (" (common)" if r.get("label") == "common" else ""), share,
+                     num(r["rps"], 0), lat_cell(r), num(outstanding, 1),
+                     errors_cell(r) + (" **" + ", ".join(flags) + "**" if flags else "")])
+    skipped = [f"{label(s)} ({num(m, 0)} rps)" for s, m in (
+        (s, next((r.get("closed_max_rps") for r in open_runs if r["stack"] == s), None))
+        for s in STACKS) if m and o.get("common") and not any(
+            r["stack"] == s and r.get("label") == "common" for r in open_runs)]
+    best = []
+    for s in STACKS:
+        runs = [r for r in open_runs if r["stack"] == s]
+        if not runs:
+            continue
+        ok = [r for r in runs if r["p99_ms"] is not None and r["p99_ms"] < P99_GOAL_MS
+              and not r["non_2xx"] and not r["socket_errors"]]
+        top = max(ok, key=lambda r: r["rate"]) if ok else None
+        best.append([label(s), num(runs[0].get("closed_max_rps"), 0),
+                     f"{num(top['rate'], 0)} ({num(top['p99_ms'])} ms)" if top
+                     else f"none of the {len(runs)} rates measured",
+                     num(max(r["rate"] for r in runs), 0)])
+    out = [intro, "",
+           table(["Stack", "Offered (rps)", "of max", "Achieved (rps)",
+                  "p50 / p90 / p99 / p99.9 (ms)", "Outstanding", "Non-2xx / socket errors"],
+                 rows)]
+    if skipped:
+        out += ["", f"Not offered the common rate ({o['common']:,} rps), which is above "
+                "their closed-loop maximum: " + ", ".join(skipped) + "."]
+    out += ["", f"Highest offered rate whose p99 stayed under {P99_GOAL_MS} ms (of the "
+            "rates measured, without errors):", "",
+            table(["Stack", "Closed-loop max (rps)", f"Highest rate with p99 < {P99_GOAL_MS} "
+                   "ms (its p99)", "Highest rate offered"], best),
+            "", SEED_75_S]
+    return "\n".join(out)
 
 
 def scaling_section(scaling):
     rows = [[str(r["workers"]), rps_cell(r), lat_cell(r), num(r["peak_pss_mib"], 1),
              num(r["peak_cpu_pct"], 0), num(r.get("cpu_us_per_req"), 0)] for r in scaling]
-    return table(["Workers", "Throughput (rps)", "p50 / p99 / p99.9 (ms)", "Peak PSS (MiB)",
-                  "Peak CPU (%)", "CPU per request (µs)"], rows)
+    return table(["Workers", "Throughput (rps)", "p50 / p90 / p99 / p99.9 (ms)",
+                  "Peak PSS (MiB)", "Peak CPU (%)", "CPU per request (µs)"], rows)
 
 
 def markdown(meta, machine, results, errors, charts):
     main = [r for r in results if r["kind"] == "main"]
     ceiling = next((r for r in main if r["stack"] == "pgbench"), None)
+    o = meta["open"]
     out = [f"# users-fcgi benchmark, {meta['started']}", "",
            f"**Machine:** {machine_line(machine)}", "",
-           f"**Run:** {meta['tool']} {machine['load_tool_version']}, "
+           f"**Run:** {tool_name(meta, machine)}, "
            f"BENCH_REQUESTS={meta['requests']} BENCH_CONCURRENCY={meta['concurrency']} "
            f"BENCH_ROUNDS={meta['rounds']} BENCH_WARMUP={meta['warmup_s']} "
-           + (f"BENCH_MAX_SECONDS={meta['max_seconds']} " if meta.get("max_seconds") else "") +
+           f"BENCH_MAX_SECONDS={meta['max_seconds']} "
            f"BENCH_STACKS=\"{' '.join(meta['stacks'])}\" BENCH_MODES=\"{' '.join(meta['modes'])}\" "
-           f"BENCH_SCALING=\"{' '.join(map(str, meta['scaling']))}\" (commit {meta['commit']})"
-           + (f"; finished {meta['finished']}, {meta['elapsed_s'] // 60} min" if "finished" in meta else ""),
+           f"BENCH_SCALING=\"{' '.join(map(str, meta['scaling']))}\" "
+           + (f"BENCH_OPEN_PCTS=\"{' '.join(map(str, o['pcts']))}\" "
+              f"BENCH_OPEN_COMMON={o['common'] or 0} BENCH_OPEN_SECONDS={o['seconds']} "
+              f"BENCH_OPEN_CONNECTIONS={o['connections']} " if o["stacks"] else "")
+           + f"(commit {meta['commit']})"
+           + (f"; finished {meta['finished']}, {meta['elapsed_s'] // 60} min"
+              if "finished" in meta else ""),
            "",
            "## Stacks", ""]
-    out += [f"- **{label(s)}**: {DESCRIPTIONS[s]}" for s in meta["stacks"]]
+    ran = {r["stack"] for r in results}
+    out += [f"- **{label(s)}**: {DESCRIPTIONS[s]}" for s in meta["stacks"] if s in ran]
+    errors = errors + [f"{s} did not run: it has no figures in this report"
+                       for s in meta["stacks"] if s not in ran]
     if errors:
         out += ["", "## Errors", "", "Some runs failed; their figures are missing:", ""]
         out += [f"- {e}" for e in errors]
@@ -272,7 +439,10 @@ def markdown(meta, machine, results, errors, charts):
         out += ["", "## Warning: answers that are not 2xx", ""]
         out += [f"- {label(r['stack'])}, {r['mode']}"
                 + (f", {r['workers']} workers" if r["kind"] == "scaling" else "")
+                + (f", {r['rate']} rps" if r["kind"] == "open" else "")
                 + f": {r['non_2xx']} of {r['requests_total']} answers" for r in bad]
+    if any(find(main, s, "close") for s in SEED):
+        out += ["", "## Beside the seed", "", seed_section(main, machine)]
     for mode in meta["modes"]:
         rows = [r for r in main if r["mode"] == mode]
         if not rows:
@@ -283,7 +453,7 @@ def markdown(meta, machine, results, errors, charts):
             out += ["", "Ratio to FastAPI (stack ÷ FastAPI: above 1 is more throughput, "
                     "below 1 is less latency, memory or CPU):", "", ratios]
     out += ["", "## Open-loop latency", "",
-            open_loop_section(meta, [r for r in main if r["mode"] == "open"])]
+            open_loop_section(meta, [r for r in results if r["kind"] == "open"])]
     scaling = [r for r in results if r["kind"] == "scaling"]
     if scaling:
         out += ["", "## Scaling: c-lighttpd against its number of workers", "",
@@ -322,13 +492,13 @@ def charts(out_dir, meta, machine, results):
     main = [r for r in results if r["kind"] == "main"]
     servers = [s for s in STACKS if s != "pgbench" and any(r["stack"] == s for r in main)]
     ceiling = next((r["rps"] for r in main if r["stack"] == "pgbench"), 0)
-    sub = (f"{meta['tool']} {machine['load_tool_version']}, {meta['concurrency']} connections, "
-           f"{meta['requests']} requests x {meta['rounds']} round(s); "
-           f"{machine['cpu']}, {machine['cores']} cores")
+    host = f"{machine['cpu']}, {machine['cores']} cores"
+    sub = (f"{tool_name(meta, machine)}, {meta['concurrency']} connections, "
+           f"{meta['requests']} requests x {meta['rounds']} round(s); {host}")
     made = []
 
-    def find(stack, mode):
-        return next((r for r in main if r["stack"] == stack and r["mode"] == mode), {})
+    def get(stack, mode):
+        return find(main, stack, mode) or {}
 
     if servers:
         path = os.path.join(plot, "throughput.dat")
@@ -336,24 +506,24 @@ def charts(out_dir, meta, machine, results):
             for s in servers:
                 cols = []
                 for mode in ("close", "keepalive"):
-                    r = find(s, mode)
+                    r = get(s, mode)
                     cols += [r.get("rps"), r.get("rps_min"), r.get("rps_max")]
                 f.write(dat_label(s) + " " + " ".join(map(dat_value, cols)) + "\n")
         png = os.path.join(out_dir, "throughput.png")
         gnuplot("throughput.gp", png, datafile=path, outfile=png, n=len(servers),
-                ceiling=ceiling or 0, keepalive=int(any(find(s, "keepalive") for s in servers)),
+                ceiling=ceiling or 0, keepalive=int(any(get(s, "keepalive") for s in servers)),
                 subtitle=sub + " (bars: median, min-max)")
         made.append(("throughput.png", "Throughput per stack"))
 
         files = {}
         for mode in ("close", "keepalive"):
-            if not any(find(s, mode) for s in servers):
+            if not any(get(s, mode) for s in servers):
                 files[mode] = ""
                 continue
             files[mode] = os.path.join(plot, f"latency-{mode}.dat")
             with open(files[mode], "w") as f:
                 for s in servers:
-                    r = find(s, mode)
+                    r = get(s, mode)
                     f.write(dat_label(s) + " " + " ".join(
                         dat_value(r.get(k)) for k in ("p50_ms", "p99_ms", "p999_ms")) + "\n")
         png = os.path.join(out_dir, "latency.png")
@@ -371,6 +541,26 @@ def charts(out_dir, meta, machine, results):
         png = os.path.join(out_dir, "scaling.png")
         gnuplot("scaling.gp", png, datafile=path, outfile=png, subtitle=sub)
         made.append(("scaling.png", "c-lighttpd: rps and p99 against worker count"))
+
+    open_runs = [r for r in results if r["kind"] == "open"]
+    if open_runs:
+        stacks = [s for s in STACKS if any(r["stack"] == s for r in open_runs)]
+        files = []
+        for s in stacks:
+            path = os.path.join(plot, f"openloop-{s}.dat")
+            with open(path, "w") as f:
+                for r in sorted((r for r in open_runs if r["stack"] == s),
+                                key=lambda r: r["rate"]):
+                    f.write(" ".join([str(r["rate"])] + [dat_value(r.get(k)) for k in (
+                        "p50_ms", "p90_ms", "p99_ms", "p999_ms")]) + "\n")
+            files.append(path)
+        png = os.path.join(out_dir, "openloop.png")
+        o = meta["open"]
+        gnuplot("openloop.gp", png, files=" ".join(files), titles=" ".join(stacks),
+                outfile=png, goal=P99_GOAL_MS,
+                subtitle=(f"{tool_name(meta, machine)} -q R --latency-correction "
+                          f"--disable-keepalive, {o['seconds']} s per rate; {host}"))
+        made.append(("openloop.png", "Open loop: latency against offered rate"))
     return made
 
 

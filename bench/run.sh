@@ -4,24 +4,43 @@
 # stack at a time, against the same PostgreSQL, data and query.
 #
 # Each round runs every stack in turn (A B C ... A B C ...): start it,
-# warm it up, measure it in each mode while sampling its memory and CPU,
-# stop it.  pgbench runs the same query as the ceiling.  Then c-lighttpd
-# again with 1, 2, 5, 10 workers.  bench/report.py turns the runs into
+# warm it up, measure it in each mode while sampling its memory and CPU
+# (and the load tool's), stop it.  pgbench runs the same query as the
+# ceiling.  Then c-lighttpd again with 1, 2, 5, 10 workers.  After the
+# rounds, open loop: each server stack at constant offered rates (25, 50,
+# 75, 90 % of its closed-loop maximum and one rate common to all), latency
+# corrected for coordinated omission.  bench/report.py turns the runs into
 # results.json, results.md and PNG charts in the results directory.
+#
+# Before anything is measured: oha is built (lib/oha.sh) and the peers are
+# built (bench/peers/prepare.sh), once, into a cache outside the checkout;
+# either failing stops the benchmark with one line saying what and how to
+# retry.
 #
 # Knobs (environment):
 #   BENCH_REQUESTS     requests per measured run (50000)
 #   BENCH_CONCURRENCY  concurrent connections (10)
 #   BENCH_ROUNDS       rounds, interleaved across stacks (3)
 #   BENCH_STACKS       comma- or space-separated, default all:
-#                      c-lighttpd c-nginx fastapi fastapi-async rust pgbench
+#                      c-lighttpd c-nginx fastapi fastapi-async axum pgbench
 #   BENCH_MODES        close (a connection per request) and/or keepalive
 #   BENCH_WARMUP       seconds of warm-up before each measured run (2)
-#   BENCH_MAX_SECONDS  longest measured wrk run (60): slow stacks do fewer
-#                      than BENCH_REQUESTS requests, and say so
+#   BENCH_MAX_SECONDS  longest measured run at the warm-up's rate (60):
+#                      slow stacks do fewer than BENCH_REQUESTS requests,
+#                      and say so
 #   BENCH_SCALING      c-lighttpd worker counts ("1 2 5 10"; empty: none;
 #                      only when c-lighttpd is among the stacks)
-#   BENCH_TOOL         auto (oha if installed, else wrk), oha or wrk
+#   BENCH_OPEN_PCTS    open-loop rates in % of each stack's closed-loop
+#                      maximum ("25 50 75 90"; empty with
+#                      BENCH_OPEN_COMMON=0: no open loop)
+#   BENCH_OPEN_COMMON  the rate every stack is also offered (default: half
+#                      the slowest closed-loop maximum but FastAPI sync's,
+#                      rounded down; 0: none)
+#   BENCH_OPEN_SECONDS seconds per open-loop rate (10)
+#   BENCH_OPEN_CONNECTIONS  oha's connections in open loop, a ceiling on
+#                      requests under way (200)
+#   BENCH_TOOL         oha (default, built the first time) or wrk (no
+#                      open loop)
 #   BENCH_OUT          the results directory (default
 #                      bench/results/<UTC time>, then bench/results/latest)
 #   BENCH_STATE_DIR    the bench's PostgreSQL and run directories
@@ -38,7 +57,6 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=lib/progress.sh
 . "$BENCH_DIR/lib/progress.sh"
 
-# Debian's python: the FastAPI peers' packages are only there.
 PY=$PYTHON
 BENCH_REQUESTS=${BENCH_REQUESTS:-50000}
 BENCH_CONCURRENCY=${BENCH_CONCURRENCY:-10}
@@ -48,8 +66,12 @@ BENCH_MODES=${BENCH_MODES:-close keepalive}
 BENCH_WARMUP=${BENCH_WARMUP:-2}
 BENCH_MAX_SECONDS=${BENCH_MAX_SECONDS:-60}
 BENCH_SCALING=${BENCH_SCALING-1 2 5 10}
+BENCH_OPEN_PCTS=${BENCH_OPEN_PCTS-25 50 75 90}
+BENCH_OPEN_COMMON=${BENCH_OPEN_COMMON:-auto}
+BENCH_OPEN_SECONDS=${BENCH_OPEN_SECONDS:-10}
+BENCH_OPEN_CONNECTIONS=${BENCH_OPEN_CONNECTIONS:-200}
 BENCH_STATE=${BENCH_STATE_DIR:-$(state_dir)/bench}
-DB_URL="" DB_STARTED="" PG_PID="" OUT="" CLAIMED=""
+DB_URL="" DB_STARTED="" PG_PID="" OUT="" CLAIMED="" OPEN_COMMON=""
 declare -A C_SECS=()	# round -> seconds of c-lighttpd's close run
 
 # --- configuration --------------------------------------------------------
@@ -58,7 +80,8 @@ is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 
 configure() {
 	local s m w v
-	for v in BENCH_REQUESTS BENCH_CONCURRENCY BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS; do
+	for v in BENCH_REQUESTS BENCH_CONCURRENCY BENCH_ROUNDS BENCH_WARMUP BENCH_MAX_SECONDS \
+	    BENCH_OPEN_SECONDS BENCH_OPEN_CONNECTIONS; do
 		is_count "${!v}" || die "$v=${!v}: a positive integer"
 	done
 	BENCH_STACKS=${BENCH_STACKS//,/ }
@@ -76,6 +99,16 @@ configure() {
 	BENCH_SCALING=${BENCH_SCALING//,/ }
 	[[ " $STACKS " == *" c-lighttpd "* ]] || BENCH_SCALING=""
 	for w in $BENCH_SCALING; do is_count "$w" || die "BENCH_SCALING: $w is not a count"; done
+	BENCH_OPEN_PCTS=${BENCH_OPEN_PCTS//,/ }
+	for w in $BENCH_OPEN_PCTS; do is_count "$w" || die "BENCH_OPEN_PCTS: $w is not a count"; done
+	[ "$BENCH_OPEN_COMMON" = auto ] || [ "$BENCH_OPEN_COMMON" = 0 ] || is_count "$BENCH_OPEN_COMMON" ||
+	    die "BENCH_OPEN_COMMON=$BENCH_OPEN_COMMON: auto, 0 or a rate"
+	# Open loop: oha only, from the close mode's maximum, servers only.
+	OPEN_STACKS=""
+	if [ "${BENCH_TOOL:-oha}" = oha ] && [[ " $BENCH_MODES " == *" close "* ]] &&
+	    { [ -n "$BENCH_OPEN_PCTS" ] || [ "$BENCH_OPEN_COMMON" != 0 ]; }; then
+		OPEN_STACKS=$(for s in $STACKS; do [ "$s" = pgbench ] || echo "$s"; done | xargs)
+	fi
 
 	if [ -n "${BENCH_OUT:-}" ]; then OUT=$BENCH_OUT
 	else OUT=$ROOT/bench/results/$(date -u +%Y%m%d-%H%M%S); fi
@@ -84,24 +117,27 @@ configure() {
 	fi
 	mkdir -p "$OUT/runs" "$OUT/raw" "$OUT/logs"
 	: >"$OUT/errors.txt"
-	load_detect
 }
 
-# --- preparation: packages, the rust peer, PostgreSQL ------------------
+# --- preparation: packages, oha, the peers, PostgreSQL ------------------
 
 prepare() {
+	local peers
 	log "results in $OUT"
+	"$ROOT/scripts/deps.sh"
+	load_detect
 	# shellcheck disable=SC2086  # a list
-	DEPS_EXTRA=$(peer_packages $STACKS) "$ROOT/scripts/deps.sh"
-	if [[ " $STACKS " == *" rust "* ]]; then
-		log "building the rust peer (about a minute the first time)"
-		"$BENCH_DIR/peers/rust/build.sh" >>"$OUT/logs/rust-build.log" 2>&1 ||
-		    { tail -n 20 "$OUT/logs/rust-build.log" >&2; die "the rust peer does not build"; }
+	peers=$(stack_peers $STACKS)
+	if [ -n "$peers" ]; then
+		[ -x "$BENCH_DIR/peers/prepare.sh" ] || die "bench/peers/prepare.sh is missing"
+		# It shows its progress, and says in one line what failed.
+		# shellcheck disable=SC2086
+		"$BENCH_DIR/peers/prepare.sh" $peers || exit 1
 	fi
 	start_db
 	PG_PID=$(postmaster_pid)
-	"$PY" "$BENCH_DIR/lib/machine.py" "$LOAD_TOOL" "$PG_BIN" \
-	    "$BENCH_DIR/peers/rust/Cargo.lock" >"$OUT/machine.json"
+	"$PY" "$BENCH_DIR/lib/machine.py" "$LOAD_TOOL" "$LOAD_BIN" "$PG_BIN" \
+	    "$BENCH_DIR/peers/versions.sh" >"$OUT/machine.json"
 	write_meta
 }
 
@@ -146,12 +182,18 @@ write_meta() {
 	    --argjson rounds "$BENCH_ROUNDS" --argjson warmup "$BENCH_WARMUP" \
 	    --argjson max_seconds "${BENCH_MAX_SECONDS:-60}" \
 	    --arg stacks "$STACKS" --arg modes "$BENCH_MODES" --arg scaling "$BENCH_SCALING" \
+	    --arg open_stacks "$OPEN_STACKS" --arg open_pcts "$BENCH_OPEN_PCTS" \
+	    --argjson open_seconds "$BENCH_OPEN_SECONDS" \
+	    --argjson open_connections "$BENCH_OPEN_CONNECTIONS" \
 	    --arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
-	    '{started: $started, tool: $tool, wrk_threads: $threads, requests: $requests,
+	    'def words: split(" ") | map(select(. != ""));
+	     {started: $started, tool: $tool, wrk_threads: $threads, requests: $requests,
 	      concurrency: $concurrency, rounds: $rounds, warmup_s: $warmup,
 	      max_seconds: $max_seconds,
-	      stacks: ($stacks | split(" ")), modes: ($modes | split(" ")),
-	      scaling: ($scaling | split(" ") | map(select(. != "") | tonumber)),
+	      stacks: ($stacks | words), modes: ($modes | words),
+	      scaling: ($scaling | words | map(tonumber)),
+	      open: {stacks: ($open_stacks | words), pcts: ($open_pcts | words | map(tonumber)),
+	             seconds: $open_seconds, connections: $open_connections, common: null},
 	      commit: $commit}' >"$OUT/meta.json"
 }
 
@@ -160,35 +202,51 @@ write_meta() {
 make_plan() {
 	local r s w
 	for ((r = 1; r <= BENCH_ROUNDS; r++)); do
-		for s in $STACKS; do PLAN+=("$r $s"); done
-		for w in $BENCH_SCALING; do PLAN+=("$r scale $w"); done
+		for s in $STACKS; do PLAN+=("$r main $s"); done
+		for w in $BENCH_SCALING; do PLAN+=("$r scaling c-lighttpd $w"); done
 	done
+	for s in $OPEN_STACKS; do PLAN+=("- open $s"); done
 }
 
 run_plan() {
 	local i
 	for ((i = 0; i < ${#PLAN[@]}; i++)); do
-		# shellcheck disable=SC2086  # "ROUND STACK [WORKERS]"
+		# shellcheck disable=SC2086  # "ROUND KIND STACK [WORKERS]"
 		turn "$i" ${PLAN[i]}
 	done
 }
 
-# turn I ROUND STACK [WORKERS]
+# turn I ROUND KIND STACK [WORKERS]
 turn() {
-	local i=$1 r=$2 s=$3 w=${4:-} t0=$SECONDS
-	case "$s" in
-	pgbench)
+	local i=$1 r=$2 kind=$3 s=$4 w=${5:-} t0=$SECONDS
+	case "$kind/$s" in
+	main/pgbench)
 		progress "$i" "round $r/$BENCH_ROUNDS: pgbench, the same query, 5 clients, prepared"
 		turn_pgbench "$r" ;;
-	scale)
-		progress "$i" "round $r/$BENCH_ROUNDS: scaling, c-lighttpd with $w workers, close"
-		turn_server "$r" c-lighttpd "$w" scaling close ;;
+	scaling/*)
+		progress "$i" "round $r/$BENCH_ROUNDS: scaling, $s with $w workers, close"
+		turn_server "$r" "$s" "$w" scaling close ;;
+	open/*)
+		progress "$i" "open loop: $s at constant rates, ${BENCH_OPEN_SECONDS} s each"
+		turn_open "$s" ;;
 	*)
-		progress "$i" "round $r/$BENCH_ROUNDS: $s, $BENCH_MODES ($BENCH_WARMUP s warm-up + $BENCH_REQUESTS requests each)"
+		progress "$i" "round $r/$BENCH_ROUNDS: $s, $BENCH_MODES ($BENCH_WARMUP s warm-up + up to $BENCH_REQUESTS requests each)"
 		# shellcheck disable=SC2086
 		turn_server "$r" "$s" 5 main $BENCH_MODES ;;
 	esac
-	TURN_SECS[$(turn_key "$s" "$w")]=$((SECONDS - t0))
+	TURN_SECS[$(turn_key "$kind" "$s" "$w")]=$((SECONDS - t0))
+}
+
+# server_up ROUND STACK WORKERS: start the stack and prime it (a fresh
+# server's first requests are slow: imports, pools, caches), with one
+# warm-up that counts for nothing.
+server_up() {
+	if ! stack_up "$2" "$(free_port)" "$3"; then
+		error "round $1: $2 did not start (log: $OUT/logs/$2.log)"
+		return 1
+	fi
+	load_argv warmup close "http://127.0.0.1:$UP_PORT/users" "$BENCH_WARMUP"
+	load_run "$OUT/raw/$2.prime.r$1.w$3" "$LOAD_TOOL" || true
 }
 
 # turn_server ROUND STACK WORKERS KIND MODE...: up, each mode, down.
@@ -196,17 +254,10 @@ turn_server() {
 	local r=$1 s=$2 w=$3 kind=$4 mode id meta tag=$2
 	shift 4
 	[ "$kind" = main ] || tag=$kind-w$w
-	if ! stack_up "$s" "$(free_port)" "$w"; then
-		error "round $r: $s did not start (log: $OUT/logs/$s.log)"
-		return 0
-	fi
-	# A fresh server's first requests are slow (imports, pools, caches):
-	# one warm-up that counts for nothing, then one per mode.
-	load_argv warmup "$1" "http://127.0.0.1:$UP_PORT/users" "$BENCH_WARMUP"
-	load_run "$OUT/raw/$tag.prime.r$r" "$LOAD_TOOL" || true
+	server_up "$r" "$s" "$w" || return 0
 	for mode in "$@"; do
 		id=$tag.$mode.r$r
-		meta=(stack="$s" mode="$mode" round="$r" kind="$kind")
+		meta=(stack="$s" mode="$mode" round="$r" kind="$kind" port="$UP_PORT")
 		if stack_is_c "$s"; then meta+=(workers="$w"); fi
 		measure_server "$id" "$mode" "${meta[@]}" || error "round $r: $id failed"
 	done
@@ -214,34 +265,80 @@ turn_server() {
 	if [ "$kind" = main ] && [ -e "$OUT/runs/c-lighttpd.close.r$r.json" ]; then
 		C_SECS[$r]=$(jq '.duration_s | ceil' "$OUT/runs/c-lighttpd.close.r$r.json")
 	fi
-	# With oha, once per stack: a constant rate at 75 % of its maximum.
-	if [ "$LOAD_TOOL" = oha ] && [ "$kind" = main ] && [ "$r" = "$BENCH_ROUNDS" ] &&
-	    [ -e "$OUT/runs/$s.close.r$r.json" ]; then
-		measure_open "$s" "$r" || error "round $r: $s open-loop run failed"
-	fi
 	stack_down
 }
 
-# measure_server ID MODE KEY=VALUE...: warm up, then measure while sampling.
+# measure_server ID MODE KEY=VALUE...: warm up, then measure while
+# sampling; the warm-up's rate sizes the measured run (run_size).
 measure_server() {
-	local id=$1 mode=$2 url=http://127.0.0.1:$UP_PORT/users secs=""
+	local id=$1 mode=$2 url=http://127.0.0.1:$UP_PORT/users
 	shift 2
 	load_argv warmup "$mode" "$url" "$BENCH_WARMUP"
 	load_run "$OUT/raw/$id.warmup" "$LOAD_TOOL" || return 1
-	[ "$LOAD_TOOL" = oha ] || secs=$(wrk_seconds "$(jq .rps "$OUT/raw/$id.warmup.json")")
-	load_argv measure "$mode" "$url" "$secs"
+	load_argv measure "$mode" "$url" "$(run_size "$(jq .rps "$OUT/raw/$id.warmup.json")")"
 	measured "$id" "$LOAD_TOOL" "stack=$(stack_roots)" -- "$@"
 }
 
-# measure_open STACK ROUND: oha at a constant 75 % of the stack's median
-# closed-loop rate, latency corrected for coordinated omission.
-measure_open() {
-	local s=$1 r=$2 rate
-	rate=$(jq -s '[.[].rps] | sort | .[length / 2 | floor] * 0.75 | floor' \
-	    "$OUT/runs/$s.close.r"*.json)
-	load_argv open close "http://127.0.0.1:$UP_PORT/users" "$rate"
-	measured "$s.open.r$r" oha "stack=$(stack_roots)" -- stack="$s" mode=open \
-	    round="$r" kind=main rate="$rate"
+# --- open loop ------------------------------------------------------------
+
+# close_max STACK: the median of its connection-per-request rates (the
+# rounds' main runs), or nothing.
+close_max() {
+	compgen -G "$OUT/runs/$1.close.r*.json" >/dev/null || return 0
+	jq -s '[.[].rps] | sort | .[length / 2 | floor] | floor' "$OUT/runs/$1.close.r"*.json
+}
+
+# The common rate: BENCH_OPEN_COMMON, or half the lowest maximum of the
+# server stacks but FastAPI sync (which may not hold it), rounded down to
+# a multiple of half its leading power of ten (617 -> 600, 4480 -> 4000).
+open_common() {
+	local s m low=""
+	case "$BENCH_OPEN_COMMON" in
+	0) return 0 ;;
+	auto) ;;
+	*) echo "$BENCH_OPEN_COMMON"; return 0 ;;
+	esac
+	for s in $OPEN_STACKS; do
+		[ "$s" != fastapi ] || [ "$OPEN_STACKS" = fastapi ] || continue
+		m=$(close_max "$s")
+		[ -n "$m" ] || continue
+		if [ -z "$low" ] || [ "$m" -lt "$low" ]; then low=$m; fi
+	done
+	[ -n "$low" ] || return 0
+	awk -v r="$low" 'BEGIN { h = r / 2; if (h < 1) { print 1; exit }
+	    step = 10 ^ int(log(h) / log(10)) / 2; if (step < 1) step = 1
+	    print int(h / step) * step }'
+}
+
+# turn_open STACK: the stack up and primed, then oha at each offered rate
+# in turn, lowest first: BENCH_OPEN_PCTS of its closed-loop maximum, and
+# the common rate unless that is above its maximum (FastAPI sync: its
+# backlog would grow for the whole run, as in the seed's -q 10000 run, and
+# with 200 connections its pool timeouts turn into minutes of 500s).
+turn_open() {
+	local s=$1 max pct rate label rates=()
+	max=$(close_max "$s")
+	if [ -z "$max" ] || [ "$max" -lt 1 ]; then
+		error "open loop: $s has no closed-loop rate to start from"
+		return 0
+	fi
+	[ -n "$OPEN_COMMON" ] || OPEN_COMMON=$(open_common)
+	for pct in $BENCH_OPEN_PCTS; do
+		rate=$((max * pct / 100))
+		rates+=("$((rate > 0 ? rate : 1)) p$pct")
+	done
+	if [ -n "$OPEN_COMMON" ] && [ "$OPEN_COMMON" -le "$max" ]; then
+		rates+=("$OPEN_COMMON common")
+	fi
+	server_up open "$s" 5 || return 0
+	while read -r rate label; do
+		load_argv open close "http://127.0.0.1:$UP_PORT/users" "$rate"
+		measured "$s.open.$label" oha "stack=$(stack_roots)" -- stack="$s" mode=open \
+		    round=1 kind=open port="$UP_PORT" rate="$rate" label="$label" \
+		    closed_max_rps="$max" connections="$BENCH_OPEN_CONNECTIONS" ||
+		    error "open loop: $s at $rate rps failed"
+	done < <(printf '%s\n' "${rates[@]}" | sort -n)
+	stack_down
 }
 
 turn_pgbench() {
@@ -251,7 +348,7 @@ turn_pgbench() {
 		error "round $r: pgbench failed (see $OUT/raw/$id.warmup.err)"
 		return 0
 	fi
-	secs=${C_SECS[$r]:-$(wrk_seconds "$(jq .rps "$OUT/raw/$id.warmup.json")")}
+	secs=${C_SECS[$r]:-$(run_seconds "$(jq .rps "$OUT/raw/$id.warmup.json")")}
 	pgbench_argv "$secs"
 	measured "$id" pgbench -- stack=pgbench mode=ceiling round="$r" kind=main ||
 	    error "round $r: pgbench failed (see $OUT/raw/$id.err)"
@@ -264,7 +361,8 @@ measured() {
 	shift 2
 	load_run "$OUT/raw/$id" "$tool" ${PG_PID:+"postgres=$PG_PID"} "$@" || return 1
 	mv "$OUT/raw/$id.json" "$OUT/runs/$id.json"
-	jq -r '"    \(.mode): \(.requests) requests, \(.rps | floor) rps, p50 \(.p50_ms // "-") ms,"
+	jq -r '"    \(.mode)\(if .rate then " at \(.rate) rps" else "" end): \(.requests) requests,"
+	    + " \(.rps | floor) rps, p50 \(.p50_ms // "-") ms,"
 	    + " p99 \(.p99_ms // "-") ms, \(.non_2xx) non-2xx, \(.socket_errors) socket errors"
 	    + (if .peak_pss_mib then ", peak PSS \(.peak_pss_mib) MiB, \(.cpu_us_per_req) µs CPU/request" else "" end)' \
 	    "$OUT/runs/$id.json" >&2
@@ -281,7 +379,10 @@ report() {
 	local rc=0
 	log "writing the report"
 	jq --arg finished "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson elapsed "$SECONDS" \
-	    '. + {finished: $finished, elapsed_s: $elapsed}' "$OUT/meta.json" >"$OUT/meta.json.new"
+	    --arg common "$OPEN_COMMON" \
+	    '. + {finished: $finished, elapsed_s: $elapsed}
+	     | .open.common = (if $common == "" then null else ($common | tonumber) end)' \
+	    "$OUT/meta.json" >"$OUT/meta.json.new"
 	mv "$OUT/meta.json.new" "$OUT/meta.json"
 	"$PY" "$BENCH_DIR/report.py" "$OUT" || rc=$?
 	if [ -z "${BENCH_OUT:-}" ]; then ln -sfn "${OUT##*/}" "$ROOT/bench/results/latest"; fi

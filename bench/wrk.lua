@@ -26,12 +26,12 @@ function done(summary, latency, requests)
 	end
 	local function ms(us) return us / 1000 end
 	io.write(string.format('BENCH_JSON {"tool": "wrk", "requests": %d, ' ..
-		'"duration_s": %.6f, "p50_ms": %.3f, "p99_ms": %.3f, ' ..
+		'"duration_s": %.6f, "p50_ms": %.3f, "p90_ms": %.3f, "p99_ms": %.3f, ' ..
 		'"p999_ms": %.3f, "mean_ms": %.3f, "max_ms": %.3f, ' ..
 		'"non_2xx": %d, "socket_errors": %d, "socket_error_detail": ' ..
 		'{"connect": %d, "read": %d, "write": %d, "timeout": %d}}\n',
 		summary.requests, summary.duration / 1e6,
-		ms(latency:percentile(50)), ms(latency:percentile(99)),
+		ms(latency:percentile(50)), ms(latency:percentile(90)), ms(latency:percentile(99)),
 		ms(latency:percentile(99.9)), ms(latency.mean), ms(latency.max),
 		bad, e.connect + e.read + e.write + e.timeout,
 		e.connect, e.read, e.write, e.timeout))

@@ -1,28 +1,35 @@
 #!/usr/bin/env bash
-# tests/bench.sh -- the benchmark harness end to end at a tiny size: every
-# stack, one round, a few hundred requests, scaling with 1 and 2 workers.
-# It checks that the outputs are there and well formed; no speed is
-# asserted.  Its own PostgreSQL lives in $STATE_DIR/bench.
+# tests/bench.sh -- the benchmark harness end to end at a tiny size, with
+# the real oha and the real peers (built once into the cache by the
+# harness; the first run takes minutes, later ones reuse it): every stack,
+# one round, a few hundred requests, scaling with 1 and 2 workers, open
+# loop at 1 s per rate.  It checks that the outputs are there and well
+# formed; no speed is asserted.  Its own PostgreSQL lives in
+# $STATE_DIR/bench.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "$0")/lib.sh"
 
 OUT=$T_TMP/bench
 LOG=$T_TMP/bench.log
-STACKS="c-lighttpd c-nginx fastapi fastapi-async rust pgbench"
-RUST_LABEL="rust (hyper + tokio-postgres, stand-in for Axum + SQLx)"
+SERVERS="c-lighttpd c-nginx fastapi fastapi-async axum"
+OPEN_PCTS="25 50 75 90"	# run.sh's default BENCH_OPEN_PCTS
 
 run_harness() {
 	BENCH_REQUESTS=300 BENCH_ROUNDS=1 BENCH_WARMUP=1 BENCH_SCALING="1 2" \
-	    BENCH_STACKS=all BENCH_OUT=$OUT "$ROOT/bench/run.sh" >"$LOG" 2>&1
+	    BENCH_OPEN_SECONDS=1 BENCH_STACKS=all BENCH_OUT=$OUT \
+	    "$ROOT/bench/run.sh" >"$LOG" 2>&1
 }
 
-# "kind stack mode workers rps non_2xx" per result, from results.json.
+# "kind stack mode workers rate rps non_2xx p99 label closed_max" per
+# result, from results.json.
 results() {
 	"$PYTHON" -c '
 import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
-    print(r["kind"], r["stack"], r["mode"], r["workers"] or "-", r["rps"], r["non_2xx"])
+    print(r["kind"], r["stack"], r["mode"], r["workers"] or "-", r.get("rate") or "-",
+          r["rps"], r["non_2xx"], r["p99_ms"] if r["p99_ms"] is not None else "-",
+          r.get("label") or "-", r.get("closed_max_rps") or "-")
 ' "$OUT/results.json"
 }
 
@@ -32,9 +39,26 @@ check_result() {
 	line=$(awk -v k="$2" -v s="$3" -v m="$4" -v w="${5:--}" \
 	    '$1 == k && $2 == s && $3 == m && ($4 == w || w == "-")' <<<"$RESULTS" | head -n 1)
 	if [ -z "$line" ]; then fail "$name: in results.json"; return; fi
-	read -r _ _ _ _ rps non_2xx <<<"$line"
+	read -r _ _ _ _ _ rps non_2xx _ <<<"$line"
 	check "$name: rps > 0 (got $rps)" awk -v r="$rps" 'BEGIN { exit !(r > 0) }'
 	check_eq "$name: no non-2xx answer" 0 "$non_2xx"
+}
+
+# check_open STACK COMMON: an open-loop result at each of OPEN_PCTS % of
+# the stack's closed-loop maximum, each with rps > 0, a p99 and no
+# non-2xx; one at the common rate COMMON if that is not above the maximum
+# (with rps > 0 and a p99), none otherwise.
+check_open() {
+	local lines labels bad max want=""
+	lines=$(awk -v s="$1" '$1 == "open" && $2 == s' <<<"$RESULTS")
+	labels=$(awk '{ print $9 }' <<<"$lines" | sort | xargs)
+	max=$(awk 'NR == 1 { print $10 }' <<<"$lines")
+	for p in $OPEN_PCTS; do want+="p$p "; done
+	if [ -n "$max" ] && [ "$2" -le "${max%.*}" ]; then want="common $want"; fi
+	check_eq "[bench] open loop $1: the rates offered (max $max rps, common $2 rps)" \
+	    "$(xargs -n1 <<<"$want" | sort | xargs)" "$labels"
+	bad=$(awk '!($5 > 0 && $6 > 0 && $8 != "-" && ($7 == 0 || $9 == "common"))' <<<"$lines")
+	check_eq "[bench] open loop $1: every rate has rps > 0 and a p99, no non-2xx below the maximum" "" "$bad"
 }
 
 # A PNG made by gnuplot: the signature, an IHDR of a real size, some bytes.
@@ -48,6 +72,9 @@ assert width >= 600 and height >= 400 and len(data) > 10000
 ' "$1" 2>/dev/null
 }
 
+# jq_out EXPR FILE: one value from a file of the results directory.
+jq_out() { jq -r "$1" "$OUT/$2" 2>/dev/null || true; }
+
 t0=$SECONDS rc=0
 run_harness || rc=$?
 check_eq "bench/run.sh runs every stack at a tiny size (exit status)" 0 "$rc"
@@ -56,27 +83,54 @@ echo "(the harness took $((SECONDS - t0)) s; its output: $LOG)"
 
 check "results.json parses" "$PYTHON" -m json.tool "$OUT/results.json" /dev/null
 RESULTS=$(results 2>/dev/null || true)
-for s in $STACKS; do
-	case "$s" in
-	pgbench) check_result "[bench]" main pgbench ceiling ;;
-	*) for m in close keepalive; do check_result "[bench]" main "$s" "$m"; done ;;
-	esac
+for s in $SERVERS; do
+	for m in close keepalive; do check_result "[bench]" main "$s" "$m"; done
 done
+check_result "[bench]" main pgbench ceiling
 for w in 1 2; do check_result "[bench] scaling" scaling c-lighttpd close "$w"; done
+common=$(jq_out '.meta.open.common // 0' results.json)
+check "the open loop has a common rate (got $common)" test "${common:-0}" -gt 0
+for s in $SERVERS; do check_open "$s" "${common:-0}"; done
 
-for s in $STACKS; do
+# The load tool: the real oha, its version recorded and in the report.
+oha_version=$("$("$ROOT/bench/lib/oha.sh" 2>/dev/null)" --version 2>/dev/null | awk '{print $2}')
+check "oha is installed and runs (got '$oha_version')" test -n "$oha_version"
+check_eq "results.json: the load tool is oha" oha "$(jq_out .meta.tool results.json)"
+check_eq "results.json: oha's version" "$oha_version" "$(jq_out .machine.load_tool_version results.json)"
+check "results.md names oha $oha_version as the load tool" \
+    grep -q "^\*\*Run:\*\* oha $oha_version," "$OUT/results.md"
+check "a measured run's raw output is oha's JSON" jq -e \
+    '.statusCodeDistribution and .latencyPercentiles' "$OUT/raw/axum.close.r1.raw" >/dev/null
+check "the load tool's CPU is recorded" jq -e '.results[]
+    | select(.kind == "main" and .stack == "axum" and .mode == "close")
+    | .load_mean_cpu_pct != null' "$OUT/results.json" >/dev/null
+
+for s in $SERVERS pgbench; do
 	check "results.md names $s" grep -qF -- "$s" "$OUT/results.md"
 done
-check "results.md names the rust peer for what it is" grep -qF -- "$RUST_LABEL" "$OUT/results.md"
 check "results.md has the machine line" grep -q '^\*\*Machine:\*\* .*cores.*lighttpd' "$OUT/results.md"
+for v in axum sqlx fastapi uvicorn uvloop httptools asyncpg; do
+	check "results.md's machine line gives the version of $v" \
+	    grep -qiE "^\*\*Machine:\*\* .*[ ,]$v [0-9]" "$OUT/results.md"
+done
+check "results.md puts our figures beside the seed's" grep -q '^## Beside the seed' "$OUT/results.md"
+check "results.md gives the seed's ratios" grep -q '| axum ÷ fastapi | 25.1× |' "$OUT/results.md"
 check "results.md has the open-loop section" grep -q '^## Open-loop latency' "$OUT/results.md"
-for png in throughput latency scaling; do
+check "results.md gives each stack's highest rate with p99 < 10 ms" \
+    grep -q 'Highest rate with p99 < 10 ms' "$OUT/results.md"
+for png in throughput latency scaling openloop; do
 	check "$png.png is a valid PNG" valid_png "$OUT/$png.png"
 done
 
-# Nothing left behind: no stack's run directory, the bench's PostgreSQL
-# stopped (the harness started it).
-check "no stack left running" \
+# Nothing left behind: every port a stack listened on is free again, no
+# stack's run directory, no claim, the bench's PostgreSQL stopped (the
+# harness started it).
+ports=$(jq -r '.port // empty' "$OUT"/runs/*.json 2>/dev/null | sort -u | xargs)
+check "the runs record the stacks' ports ($ports)" test -n "$ports"
+busy=$(for p in $ports; do port_free "$p" || echo "$p"; done | xargs)
+check_eq "no stack left listening" "" "$busy"
+check "no stack's run directory left" \
     bash -c "! compgen -G '$STATE_DIR/bench/run-*' >/dev/null"
+check "the benchmark's claim is released" test ! -e "$STATE_DIR/bench/bench.pid"
 check "the bench's PostgreSQL is stopped" bash -c \
     "! psql -X -At -d '$(STATE_DIR=$STATE_DIR/bench "$ROOT/scripts/db.sh" url)' -c 'SELECT 1' >/dev/null 2>&1"

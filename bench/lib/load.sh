@@ -1,37 +1,45 @@
-# bench/lib/load.sh -- the load generators: oha when installed, else wrk;
+# bench/lib/load.sh -- the load generators: oha (the seed's tool, built
+# by lib/oha.sh), or wrk (BENCH_TOOL=wrk, for a machine without cargo);
 # pgbench for the ceiling.  Every run leaves its raw output in FILE.raw
 # and a normalized JSON object in FILE.json (lib/normalize.py).
 # shellcheck shell=bash
 
-# Which tool: BENCH_TOOL=oha|wrk, or auto (oha if installed).
+# Which tool: BENCH_TOOL=oha (default) or wrk.  Sets LOAD_TOOL and
+# LOAD_BIN; builds oha the first time (lib/oha.sh stops us with one line
+# if it cannot).
 load_detect() {
-	case "${BENCH_TOOL:-auto}" in
-	auto) if command -v oha >/dev/null; then LOAD_TOOL=oha; else LOAD_TOOL=wrk; fi ;;
-	oha | wrk) LOAD_TOOL=$BENCH_TOOL ;;
-	*) die "BENCH_TOOL=$BENCH_TOOL: oha, wrk or auto" ;;
+	case "${BENCH_TOOL:-oha}" in
+	oha) LOAD_TOOL=oha
+		LOAD_BIN=$("$BENCH_DIR/lib/oha.sh") || exit 1 ;;
+	wrk) LOAD_TOOL=wrk
+		LOAD_BIN=$(command -v wrk) || die "wrk is not installed (scripts/deps.sh installs it)" ;;
+	*) die "BENCH_TOOL=$BENCH_TOOL: oha or wrk" ;;
 	esac
-	command -v "$LOAD_TOOL" >/dev/null || die "$LOAD_TOOL is not installed"
 	# wrk: one thread per core, never more threads than connections.
 	WRK_THREADS=$(($(nproc) < BENCH_CONCURRENCY ? $(nproc) : BENCH_CONCURRENCY))
 }
 
 # load_argv KIND MODE URL [ARG]: set LOAD_ARGV to the load tool's command.
-#   warmup   ARG = seconds
-#   measure  BENCH_REQUESTS requests; wrk runs for ARG seconds instead
-#   open     constant rate ARG (oha only): BENCH_REQUESTS requests
+#   warmup   ARG seconds
+#   measure  ARG requests (oha) or seconds (wrk): see run_size
+#   open     oha at a constant rate of ARG requests per second for
+#            BENCH_OPEN_SECONDS, latency counted from when each request
+#            was due (--latency-correction), BENCH_OPEN_CONNECTIONS
+#            connections at most, requests under way at the end waited for
 # MODE: close (a connection per request, the seed's method) or keepalive.
 load_argv() {
 	local kind=$1 mode=$2 url=$3 arg=${4:-}
 	if [ "$LOAD_TOOL" = oha ]; then
-		LOAD_ARGV=(oha -c "$BENCH_CONCURRENCY" --no-tui --output-format json)
+		LOAD_ARGV=("$LOAD_BIN" --no-tui --output-format json)
 		[ "$mode" = keepalive ] || LOAD_ARGV+=(--disable-keepalive)
 		case "$kind" in
-		warmup) LOAD_ARGV+=(-z "${arg}s") ;;
-		measure) LOAD_ARGV+=(-n "$BENCH_REQUESTS") ;;
-		open) LOAD_ARGV+=(-n "$BENCH_REQUESTS" -q "$arg" --latency-correction) ;;
+		warmup) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -z "${arg}s") ;;
+		measure) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -n "$arg") ;;
+		open) LOAD_ARGV+=(-c "$BENCH_OPEN_CONNECTIONS" -z "${BENCH_OPEN_SECONDS}s" -w
+			-q "$arg" --latency-correction) ;;
 		esac
 	else
-		LOAD_ARGV=(wrk -t "$WRK_THREADS" -c "$BENCH_CONCURRENCY" -d "${arg}s"
+		LOAD_ARGV=("$LOAD_BIN" -t "$WRK_THREADS" -c "$BENCH_CONCURRENCY" -d "${arg}s"
 		    --timeout 10s -s "$BENCH_DIR/wrk.lua")
 		[ "$mode" = keepalive ] || LOAD_ARGV+=(-H 'Connection: close')
 	fi
@@ -46,12 +54,21 @@ pgbench_argv() {
 	    -T "$1" -f "$BENCH_DIR/pgbench.sql" "$DB_URL")
 }
 
-# wrk is duration-based: the whole seconds that BENCH_REQUESTS take at
-# the rate RPS measured in the warm-up (at least 1, at most
-# BENCH_MAX_SECONDS: a slow stack does fewer requests, and the report
-# shows the count it did).
-wrk_seconds() {
-	awk -v n="$BENCH_REQUESTS" -v r="$1" -v max="${BENCH_MAX_SECONDS:-60}" \
+# run_size RPS: the size of a measured run, given the rate RPS seen in
+# its warm-up.  oha: BENCH_REQUESTS requests, but no more than take
+# BENCH_MAX_SECONDS at that rate (oha's -n and -z exclude each other).
+# wrk is duration-based: run_seconds.  Either way a slow stack does fewer
+# requests than asked, and the report shows the count it did.
+run_size() {
+	if [ "$LOAD_TOOL" = wrk ]; then run_seconds "$1"; return; fi
+	awk -v n="$BENCH_REQUESTS" -v r="$1" -v max="$BENCH_MAX_SECONDS" \
+	    'BEGIN { c = r > 0 ? int(r * max) : n; print (c >= n ? n : (c < 1 ? 1 : c)) }'
+}
+
+# run_seconds RPS: the whole seconds that BENCH_REQUESTS take at the rate
+# RPS, at least 1, at most BENCH_MAX_SECONDS.
+run_seconds() {
+	awk -v n="$BENCH_REQUESTS" -v r="$1" -v max="$BENCH_MAX_SECONDS" \
 	    'BEGIN { s = r > 0 ? n / r : 10; s = int(s) + (s > int(s));
 	    if (s > max) s = max; print s < 1 ? 1 : s }'
 }
@@ -60,7 +77,9 @@ wrk_seconds() {
 # its output in FILE.raw; with GROUPs, lib/sampler.py samples them, and
 # the load tool itself ("load"), from just before the tool starts to its
 # end.  Then FILE.json: the normalized result, the samples, the
-# KEY=VALUEs.  Fails if the tool fails.
+# KEY=VALUEs, and the tool's own CPU seconds (load_cpu_s, exact: what
+# the kernel charged to the reaped child, however short the run).  Fails
+# if the tool fails.
 load_run() {
 	local file=$1 tool=$2 rc=0 groups=() meta=()
 	shift 2
@@ -70,12 +89,18 @@ load_run() {
 		sampler_start "$file" "${groups[@]}" || return 1
 		meta+=(--samples "$file.samples")
 	fi
+	# `times` in this shell (no subshell): the CPU of our reaped children.
+	times >"$file.times"
 	"${LOAD_ARGV[@]}" >"$file.raw" 2>"$file.err" &
 	LOAD_PID=$!
 	echo "$LOAD_PID" >"$file.pid"
 	wait "$LOAD_PID" || rc=$?
+	times >>"$file.times"
 	LOAD_PID=""
 	sampler_stop
+	meta+=("load_cpu_s=$(awk 'NR % 2 == 0 { for (i = 1; i <= 2; i++) {
+	    split($i, a, /[ms]/); t[NR] += a[1] * 60 + a[2] } }
+	    END { printf "%.3f", t[4] - t[2] }' "$file.times")")
 	if [ "$rc" -ne 0 ]; then
 		log "${LOAD_ARGV[0]##*/} failed ($rc): $(tail -n 3 "$file.err" | tr '\n' ' ')"
 		return 1

@@ -1,10 +1,13 @@
 #!/usr/bin/python3
 """The machine and the version of every component and tool, as JSON.
 
-    machine.py LOAD_TOOL PG_BIN CARGO_LOCK > machine.json
+    machine.py LOAD_TOOL LOAD_BIN PG_BIN VERSIONS_SH > machine.json
 
-Run it with Debian's python3: it imports the FastAPI peers' packages to
-read their versions.  Anything missing is reported as "not found".
+VERSIONS_SH (bench/peers/versions.sh) prints the peers' versions as one
+JSON object (axum, sqlx, tokio, rustc from the Cargo.lock and toolchain;
+fastapi, uvicorn, uvloop, ... from the virtual environment); all of them
+go into "versions".  If it is missing or fails, "peers" says so.
+Anything else missing is reported as "not found".
 """
 import json
 import os
@@ -32,17 +35,18 @@ def dpkg(package):
     return run("dpkg-query", "-W", "-f=${Version}", package).strip() or "not found"
 
 
-def python_module(name, attr="__version__"):
+def peer_versions(script):
+    """(versions, note): the JSON object VERSIONS_SH prints, or ({}, why not)."""
+    if not os.path.exists(script):
+        return {}, f"{os.path.relpath(script)} not found: the peers' versions are unknown"
     try:
-        module = __import__(name)
-    except ImportError:
-        return "not found"
-    return str(getattr(module, attr, "?")).split()[0]
-
-
-def crate(lock, name):
-    m = re.search(r'name = "%s"\nversion = "([^"]+)"' % re.escape(name), lock)
-    return m.group(1) if m else "not found"
+        p = subprocess.run([script], capture_output=True, text=True, timeout=120)
+        data = json.loads(p.stdout) if p.returncode == 0 else None
+    except (OSError, subprocess.TimeoutExpired, ValueError):
+        data = None
+    if not isinstance(data, dict):
+        return {}, f"{os.path.relpath(script)} failed: the peers' versions are unknown"
+    return {str(k): "not found" if v is None else str(v) for k, v in data.items()}, None
 
 
 def cpu_model():
@@ -65,17 +69,10 @@ def os_name():
 
 
 def main():
-    load_tool, pg_bin, cargo_lock = sys.argv[1:4]
-    try:
-        with open(cargo_lock) as f:
-            lock = f.read()
-    except OSError:
-        lock = ""
-    cargo_path = os.environ.get("PATH", "") + ":" + os.path.expanduser("~/.cargo/bin")
-    rustc = subprocess.run(["sh", "-c", "rustc --version"], capture_output=True, text=True,
-                           env=dict(os.environ, PATH=cargo_path)).stdout
-    load = {"wrk": lambda: first(r"wrk (?:debian/)?(\d[\w.]*)", run("wrk", "-v")),
-            "oha": lambda: first(r"oha (\S+)", run("oha", "--version"))}[load_tool]()
+    load_tool, load_bin, pg_bin, versions_sh = sys.argv[1:5]
+    load = {"wrk": lambda: first(r"wrk (?:debian/)?(\d[\w.]*)", run(load_bin, "-v")),
+            "oha": lambda: first(r"oha (\S+)", run(load_bin, "--version"))}[load_tool]()
+    peers, note = peer_versions(versions_sh)
     versions = dict([
         ("lighttpd", first(r"lighttpd/(\S+)", run("lighttpd", "-v"))),
         ("nginx", first(r"nginx/(\S+)", run("nginx", "-v"))),
@@ -85,18 +82,9 @@ def main():
         ("libfcgi", dpkg("libfcgi0ldbl")),
         ("libpq", dpkg("libpq5")),
         ("cJSON", dpkg("libcjson1")),
-        ("Python", platform.python_version()),
-        ("FastAPI", python_module("fastapi")),
-        ("uvicorn", python_module("uvicorn")),
-        ("SQLAlchemy", python_module("sqlalchemy")),
-        ("psycopg2", python_module("psycopg2")),
-        ("asyncpg", python_module("asyncpg")),
-        ("pydantic", python_module("pydantic", "VERSION")),
-        ("rustc", first(r"rustc (\S+)", rustc)),
-        ("hyper", crate(lock, "hyper")),
-        ("tokio", crate(lock, "tokio")),
-        ("tokio-postgres", crate(lock, "tokio-postgres")),
-        ("serde_json", crate(lock, "serde_json")),
+    ])
+    versions.update(peers)
+    versions.update([
         (load_tool, load),
         ("pgbench", first(r"pgbench \(PostgreSQL\) (\S+)", run(f"{pg_bin}/pgbench", "-V"))),
         ("gnuplot", first(r"gnuplot (\S+ patchlevel \S+)", run("gnuplot", "--version"))),
@@ -104,7 +92,8 @@ def main():
     json.dump({"cpu": cpu_model(), "cores": os.cpu_count(),
                "kernel": platform.release(), "os": os_name(),
                "memory_gib": memory_gib(), "load_tool": load_tool,
-               "load_tool_version": load, "versions": versions}, sys.stdout, indent=1)
+               "load_tool_version": load, "versions": versions,
+               "peers_note": note}, sys.stdout, indent=1)
     sys.stdout.write("\n")
 
 

@@ -12,31 +12,17 @@
 # reports call them is bench/report.py's business.
 
 # shellcheck disable=SC2034  # used by run.sh
-STACKS_ALL="c-lighttpd c-nginx fastapi fastapi-async rust pgbench"
+STACKS_ALL="c-lighttpd c-nginx fastapi fastapi-async axum pgbench"
 UP_NAME="" UP_PORT="" UP_PID=""
 
 stack_is_c() { case "$1" in c-*) return 0 ;; *) return 1 ;; esac; }
 
-# The peers' Debian packages, for scripts/deps.sh (DEPS_EXTRA).  cargo
-# only when no cargo is found (rustup's counts).
-peer_packages() {
-	local s pkgs=""
+# stack_peers STACK...: those of them that are peers (bench/peers/NAME).
+stack_peers() {
+	local s
 	for s in "$@"; do
-		case "$s" in
-		fastapi) pkgs+=" python3-fastapi python3-uvicorn python3-sqlalchemy python3-psycopg2 python3-pydantic" ;;
-		fastapi-async) pkgs+=" python3-fastapi python3-uvicorn python3-asyncpg python3-pydantic" ;;
-		rust)
-			have_cargo || pkgs+=" cargo"
-			pkgs+=" librust-hyper-dev librust-tokio-dev librust-tokio-postgres-dev"
-			pkgs+=" librust-serde-dev librust-serde-derive-dev librust-serde-json-dev" ;;
-		esac
-	done
-	# One of each, in order.
-	tr ' ' '\n' <<<"$pkgs" | awk 'NF && !seen[$0]++' | xargs echo
-}
-
-have_cargo() {
-	PATH=$PATH:$HOME/.cargo/bin command -v cargo >/dev/null
+		stack_is_c "$s" || [ "$s" = pgbench ] || echo "$s"
+	done | xargs
 }
 
 # stack_up NAME PORT [WORKERS]
