@@ -25,9 +25,7 @@ BIN=${1:-$ROOT/build/users-fcgi}
 N=${N:-5000}
 C=${C:-10}
 MODE=${MODE:-close}
-CACHE=${USERS_FCGI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/users-fcgi}
-OHA=${OHA:-$(command -v oha || echo "$CACHE/oha-1.15.0/bin/oha")}
-[ -x "$OHA" ] || die "oha not found (OHA=$OHA)"
+OHA=${OHA:-$("$ROOT/bench/lib/oha.sh")}	# built the first time
 case "$MODE" in close | keepalive) ;; *) die "MODE=$MODE: close or keepalive" ;; esac
 
 STATE_DIR=$(mktemp -d /tmp/users-fcgi-counters.XXXXXX)
