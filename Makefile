@@ -10,8 +10,43 @@ PKG_CFLAGS	 = $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
+# How the worker (not the ASan build) links libpq (bench/PERFORMANCE.md,
+# issue 12, memory).  static: libpq, OpenSSL and libfcgi from their .a
+# into a non-PIE executable, whose pointers need no relocation at start:
+# those pages stay shared by the five workers instead of private to each
+# (-2.3 MiB for the stack).  The price: no ASLR for the executable, and
+# a security update of OpenSSL or libpq means running make again.  Needs
+# PostgreSQL's libpgcommon_shlib.a and libpgport_shlib.a of libpq's very
+# version (postgresql-server-dev-15 = libpq-dev's version).
+# dynamic: the shared libraries.  auto: static when those are installed.
+PQ_LINK		?= auto
+PG_PKGLIBDIR	:= $(shell pg_config --pkglibdir 2>/dev/null)
+PQ_STATIC_OK	:= $(and $(wildcard $(PG_PKGLIBDIR)/libpgcommon_shlib.a), \
+		   $(filter $(shell pkg-config --modversion libpq), \
+		   $(word 2,$(shell pg_config --version 2>/dev/null))))
+ifeq ($(PQ_LINK),auto)
+override PQ_LINK := $(if $(PQ_STATIC_OK),static,dynamic)
+endif
+ifeq ($(PQ_LINK),static)
+ifeq ($(PQ_STATIC_OK),)
+$(error PQ_LINK=static needs libpgcommon_shlib.a of libpq's version: \
+    apt-get install postgresql-server-dev-15=<libpq-dev's version>)
+endif
+# libpq.a's other needs, shared: named by soname (no -dev package needed).
+WORKER_CFLAGS	:= -fno-pie
+WORKER_LIBS	 = -no-pie $(shell pkg-config --libs libcjson) \
+		   -L$(PG_PKGLIBDIR) -Wl,-Bstatic -lfcgi -lpq -lpgcommon_shlib \
+		   -lpgport_shlib -lssl -lcrypto -Wl,-Bdynamic \
+		   -l:libgssapi_krb5.so.2 -l:libldap-2.5.so.0 -lm -ldl -pthread
+else ifeq ($(PQ_LINK),dynamic)
+WORKER_CFLAGS	:=
+WORKER_LIBS	 = $(PKG_LIBS)
+else
+$(error PQ_LINK=$(PQ_LINK): static, dynamic or auto)
+endif
+
 APP_SRCS	:= app/config.c app/db.c app/handler.c app/json.c app/log.c \
-		   app/main.c app/respond.c app/route.c
+		   app/main.c app/respond.c app/route.c app/serve.c
 APP_HDRS	:= $(wildcard app/*.h)
 
 # Unit tests: one binary per concern (tests/unit/NAME.c), each linked
@@ -39,7 +74,8 @@ all: $(BIN)
 
 $(BIN): $(APP_SRCS) $(APP_HDRS)
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PKG_CFLAGS) -o $@ $(APP_SRCS) $(PKG_LIBS)
+	$(CC) $(CFLAGS) $(WORKER_CFLAGS) $(PKG_CFLAGS) -o $@ $(APP_SRCS) \
+	    $(WORKER_LIBS)
 
 $(ASAN_BIN): $(APP_SRCS) $(APP_HDRS)
 	@mkdir -p $(@D)

@@ -397,7 +397,7 @@ out:
 static enum table_status
 db_view(struct db *db, struct table *t)
 {
-	const char	**cells;
+	const char	**cells, *v;
 	size_t		  n, i;
 	int		  r, c, nrows = PQntuples(db->res);
 	int		  ncols = PQnfields(db->res);
@@ -413,10 +413,13 @@ db_view(struct db *db, struct table *t)
 	}
 	for (c = 0; c < ncols; c++)
 		db->cells[c] = PQfname(db->res, c);
+	/* PQgetvalue gives "" for SQL NULL: only "" needs PQgetisnull. */
 	for (r = 0, i = ncols; r < nrows; r++)
-		for (c = 0; c < ncols; c++, i++)
-			db->cells[i] = PQgetisnull(db->res, r, c) ? NULL :
-			    PQgetvalue(db->res, r, c);
+		for (c = 0; c < ncols; c++, i++) {
+			v = PQgetvalue(db->res, r, c);
+			db->cells[i] = *v == '\0' && PQgetisnull(db->res, r, c) ?
+			    NULL : v;
+		}
 	t->nrows = nrows;
 	t->ncols = ncols;
 	t->names = db->cells;

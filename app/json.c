@@ -15,6 +15,9 @@
 
 #include "json.h"
 
+/* The largest text printed (cJSON counts in int). */
+#define JSON_ENC_MAX	((size_t)1 << 30)
+
 /* Make e empty: no buffer, no tree.  Returns nothing; never fails. */
 void
 json_enc_init(struct json_enc *e)
@@ -45,28 +48,25 @@ json_enc_reserve(struct json_enc *e, size_t need)
 }
 
 /*
- * Upper bound of the encoded size of s: every byte may become a \u00XX
- * escape (6 bytes), plus the two quotes.
- */
-static size_t
-json_string_bound(const char *s)
-{
-	return s == NULL ? 4 : strlen(s) * 6 + 2;
-}
-
-/*
- * Print tree into e's buffer with room for bound bytes (cJSON asks for 5
- * spare).  Returns 0 and sets e->len, or -1 on failure.  The tree stays
- * the caller's.
+ * Print tree into e's buffer.  Its size is not computed first (that is a
+ * strlen of every string): the buffer is tried as it is (16 KiB at
+ * first) and doubled until cJSON fits the text, which it never
+ * overruns, so a text no larger than the last one costs one print.
+ * Returns 0 and sets e->len, or -1 when memory is exhausted or the text
+ * would exceed JSON_ENC_MAX.  The tree stays the caller's.
  */
 static int
-json_enc_print(struct json_enc *e, cJSON *tree, size_t bound)
+json_enc_print(struct json_enc *e, cJSON *tree)
 {
-	bound += 5 + 1;
-	if (bound > 0x7fffffff || json_enc_reserve(e, bound) == -1)
-		return -1;
-	if (!cJSON_PrintPreallocated(tree, e->data, (int)bound, 0))
-		return -1;
+	size_t	 need = e->cap > 0 ? e->cap : 1;
+
+	for (;;) {
+		if (need > JSON_ENC_MAX || json_enc_reserve(e, need) == -1)
+			return -1;
+		if (cJSON_PrintPreallocated(tree, e->data, (int)e->cap, 0))
+			break;
+		need = e->cap + 1;	/* json_enc_reserve doubles */
+	}
 	e->len = strlen(e->data);
 	return 0;
 }
@@ -115,22 +115,18 @@ fail:
 /*
  * Point e's tree's keys and values at t's names and cells: a string
  * reference, or null for SQL NULL.  Neither is ever freed by cJSON
- * (IsReference, StringIsConst).
- * Returns the upper bound of the printed size.
+ * (IsReference, StringIsConst).  Returns nothing.
  */
-static size_t
+static void
 json_enc_point(struct json_enc *e, const struct table *t)
 {
 	const cJSON	*obj;
 	cJSON		*val;
 	const char	*cell;
-	size_t		 bound = 2, keys = 0, i = 0;
+	size_t		 i = 0;
 	int		 c;
 
-	for (c = 0; c < t->ncols; c++)
-		keys += json_string_bound(t->names[c]) + 2;
 	cJSON_ArrayForEach(obj, e->tree) {
-		bound += keys + 3;
 		c = 0;
 		cJSON_ArrayForEach(val, obj) {
 			cell = t->cells[i++];
@@ -138,10 +134,8 @@ json_enc_point(struct json_enc *e, const struct table *t)
 			val->valuestring = (char *)cell;
 			val->type = cJSON_StringIsConst | (cell == NULL ?
 			    cJSON_NULL : cJSON_String | cJSON_IsReference);
-			bound += json_string_bound(cell);
 		}
 	}
-	return bound;
 }
 
 /*
@@ -154,14 +148,12 @@ json_enc_point(struct json_enc *e, const struct table *t)
 int
 json_enc_table(struct json_enc *e, const struct table *t)
 {
-	size_t	 bound;
-
 	if ((e->tree == NULL || e->nrows != t->nrows ||
 	    e->ncols != t->ncols) &&
 	    json_enc_build(e, t->nrows, t->ncols) == -1)
 		return -1;
-	bound = json_enc_point(e, t);
-	return json_enc_print(e, e->tree, bound);
+	json_enc_point(e, t);
+	return json_enc_print(e, e->tree);
 }
 
 /*
@@ -179,8 +171,7 @@ json_enc_pair(struct json_enc *e, const char *name, const char *value)
 		return -1;
 	if (cJSON_AddItemToObjectCS(obj, name,
 	    cJSON_CreateStringReference(value)))
-		rc = json_enc_print(e, obj, 4 + json_string_bound(name) +
-		    json_string_bound(value));
+		rc = json_enc_print(e, obj);
 	cJSON_Delete(obj);
 	return rc;
 }

@@ -1,11 +1,12 @@
 /*
  * main.c -- the FastCGI request loop of a users-fcgi worker.
  *
- * One process, one request at a time, one persistent database
- * connection.  The web server (lighttpd, or spawn-fcgi for nginx) hands
- * us the listening socket as fd 0.  SIGTERM or SIGUSR1 ends the loop
- * once the request in progress is answered; so does the death of the
- * process that spawned us, so that no worker outlives its server.
+ * One process, one request at a time (serve.c: over any number of kept
+ * connections), one persistent database connection.  The web server
+ * (lighttpd, or spawn-fcgi for nginx) hands us the listening socket as
+ * fd 0.  SIGTERM or SIGUSR1 ends the loop once the request in progress
+ * is answered; so does the death of the process that spawned us, so
+ * that no worker outlives its server.
  */
 #include <signal.h>
 #include <string.h>
@@ -20,22 +21,23 @@
 #include "log.h"
 #include "respond.h"
 #include "route.h"
+#include "serve.h"
 
-/* Ask libfcgi to stop accepting; the interrupted accept returns -1. */
+/* Ask the serving loop (and libfcgi) to stop after the request in progress. */
 static void
 main_on_signal(int signo)
 {
 	(void)signo;
+	serve_stop();
 	FCGX_ShutdownPending();
 }
 
 /*
  * Install main_on_signal for the stop signals, without SA_RESTART so a
- * blocked accept() is interrupted, and ask for SIGTERM when our parent
- * dies.  The parent may die before prctl: then we were adopted and our
- * parent differs from the one seen before.  A parent that is PID 1 (a
- * spawner that is a container's or PID namespace's init) is no sign of
- * death.  Returns 0, or -1 on failure or if the parent is already gone.
+ * wait is interrupted, and ask for SIGTERM when our parent dies.  The
+ * parent may die before prctl: then we were adopted and our parent
+ * differs from the one seen before.  A parent that is PID 1 (a spawner
+ * that is a container's or PID namespace's init) is no sign of death.  Returns 0, or -1 on failure or if the parent is already gone.
  */
 static int
 main_signals(void)
@@ -67,13 +69,15 @@ main_users(void *db, struct table *t)
 }
 
 /*
- * Answer one request: route_dispatch decides, this writes.  Errors
- * writing to the web server are not ours to report: the next accept
- * cleans up.  Returns nothing.
+ * Answer one request (a serve_handler; arg is the struct route_env):
+ * route_dispatch decides, this writes.  Errors writing to the web server
+ * are not ours to report: libfcgi closes that connection.  Returns
+ * nothing.
  */
 static void
-main_handle(FCGX_Request *req, const struct route_env *env)
+main_handle(FCGX_Request *req, void *arg)
 {
+	const struct route_env	*env = arg;
 	struct route_answer	 a;
 	char			 head[512];
 	int			 n;
@@ -93,7 +97,7 @@ main_handle(FCGX_Request *req, const struct route_env *env)
 
 /*
  * Serve requests until a stop signal.  Returns the exit status: 0, or 1
- * if the configuration or FastCGI cannot be set up.
+ * if the configuration or FastCGI cannot be set up or serving failed.
  */
 int
 main(void)
@@ -102,21 +106,18 @@ main(void)
 	struct db		 db;
 	struct json_enc		 enc;
 	struct route_env	 env = { &enc, main_users, &db };
-	FCGX_Request		 req;
+	int			 rc;
 
 	if (config_load(&config) == -1)
 		return 1;
-	if (FCGX_Init() != 0 || main_signals() == -1 ||
-	    FCGX_InitRequest(&req, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	if (FCGX_Init() != 0 || main_signals() == -1) {
 		log_error("cannot initialise FastCGI");
 		return 1;
 	}
 	db_init(&db, &config);
 	json_enc_init(&enc);
-	while (FCGX_Accept_r(&req) >= 0)
-		main_handle(&req, &env);
-	FCGX_Finish_r(&req);
+	rc = serve_run(0, main_handle, &env);
 	json_enc_free(&enc);
 	db_close(&db);
-	return 0;
+	return rc == 0 ? 0 : 1;
 }

@@ -9,27 +9,35 @@
 # again if it was not running).
 set -euo pipefail
 . "$(dirname "$0")/../scripts/common.sh"
+# shellcheck source=lib/db.sh
+. "$(dirname "$0")/lib/db.sh"
 
 BIN=${1:-$ROOT/build/users-fcgi}
 N1=${N1:-100}
 N2=${N2:-600}
 TMP=$(mktemp -d)
-started_db=""
 cleanup() {
-	[ -z "$started_db" ] || "$ROOT/scripts/db.sh" stop
+	bench_db_stop
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+bench_db
 
-if [ -z "${DATABASE_URL:-}" ]; then
-	if ! PGCONNECT_TIMEOUT=2 psql -X -At -d "$("$ROOT/scripts/db.sh" url)" \
-	    -c 'SELECT 1' >/dev/null 2>&1; then
-		"$ROOT/scripts/db.sh" start
-		started_db=1
-	fi
-	DATABASE_URL=$("$ROOT/scripts/db.sh" url)
-fi
-export DATABASE_URL
+# fcgi PATH: one GET PATH through cgi-fcgi, with the parameters lighttpd
+# sends for `curl URL` (cgi-fcgi sends its environment: a fixed one, so
+# that the count does not depend on the caller's).
+fcgi() {
+	env -i REQUEST_METHOD=GET SCRIPT_NAME="$1" REQUEST_URI="$1" \
+	    QUERY_STRING= CONTENT_LENGTH=0 REDIRECT_STATUS=200 \
+	    SCRIPT_FILENAME="/srv/www$1" DOCUMENT_ROOT=/srv/www \
+	    SERVER_PROTOCOL=HTTP/1.1 SERVER_SOFTWARE=users-fcgi \
+	    GATEWAY_INTERFACE=CGI/1.1 REQUEST_SCHEME=http SERVER_PORT=8080 \
+	    SERVER_ADDR=127.0.0.1 SERVER_NAME=127.0.0.1 REMOTE_ADDR=127.0.0.1 \
+	    REMOTE_PORT=40000 HTTP_HOST=127.0.0.1:8080 \
+	    HTTP_USER_AGENT=curl/7.88.1 HTTP_ACCEPT='*/*' \
+	    "$CGI_FCGI" -bind -connect "$TMP/sock"
+}
+CGI_FCGI=$(command -v cgi-fcgi)
 
 # instructions N: total Ir of a worker that served N requests.
 instructions() {
@@ -39,14 +47,11 @@ instructions() {
 	pid=$!
 	# Bound is not yet listening: wait until the first request goes through.
 	for _ in $(seq 100); do
-		REQUEST_METHOD=GET SCRIPT_NAME=/nope cgi-fcgi -bind \
-		    -connect "$TMP/sock" >/dev/null 2>&1 && break
+		fcgi /nope >/dev/null 2>&1 && break
 		sleep 0.1
 	done
 	for i in $(seq "$1"); do
-		REQUEST_METHOD=GET SCRIPT_NAME=/users \
-		    cgi-fcgi -bind -connect "$TMP/sock" >"$TMP/out" ||
-		    die "request $i failed"
+		fcgi /users >"$TMP/out" || die "request $i failed"
 	done
 	grep -q '^\[{"user_id"' "$TMP/out" || die "unexpected answer: $(head -c 200 "$TMP/out")"
 	kill -TERM "$pid"

@@ -9,9 +9,10 @@
 #
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
-# (build/users-fcgi).  Everything for one PORT lives in
-# $(state_dir)/run-$PORT.  ROLE=app or ROLE=front runs one part of a
-# stack spread over several hosts: scripts/app.sh, scripts/front.sh.
+# (build/users-fcgi), FRONT_NICE, FRONT_CPUS (front_sched).  Everything
+# for one PORT lives in $(state_dir)/run-$PORT.  ROLE=app or ROLE=front
+# runs one part of a stack spread over several hosts: scripts/app.sh,
+# scripts/front.sh.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
@@ -23,7 +24,9 @@ RUN_DIR=$STATE/$(run_dir_name)
 up_nginx() {
 	local u
 	u=$(run_user)
-	printf 'upstream users_fcgi {\n    server unix:%s;\n}\n' \
+	# keepalive: at most this many idle kept connections per nginx
+	# worker (nginx.conf keeps them: fastcgi_keep_conn).
+	printf 'upstream users_fcgi {\n    server unix:%s;\n    keepalive 32;\n}\n' \
 	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
 	# spawn-fcgi binds the socket and, not forking (-n), becomes
 	# multiwatch, whose workers inherit the error log as stderr.
@@ -70,7 +73,24 @@ up() {
 		down
 		die "/users did not answer 200 on port $PORT"
 	fi
+	front_sched
 	log "$FRONT on http://$BIND:$PORT/users with $WORKERS workers"
+}
+
+# FRONT_NICE, FRONT_CPUS (optional, for measuring scheduling: see
+# bench/PERFORMANCE.md): give the front server's processes -- not the
+# workers -- this nice value (negative needs root), or pin them to these
+# CPUs (taskset list).  Applied once the stack answers.
+front_sched() {
+	local p front
+	[ -n "${FRONT_NICE:-}${FRONT_CPUS:-}" ] || return 0
+	front=$(cat "$RUN_DIR/front.pid")
+	for p in "$front" $(pgrep -P "$front"); do
+		[ "$(readlink "/proc/$p/exe")" != "$RUN_DIR/bin/users-fcgi" ] || continue
+		[ -z "${FRONT_NICE:-}" ] || renice -n "$FRONT_NICE" -p "$p" >/dev/null
+		[ -z "${FRONT_CPUS:-}" ] || taskset -pc "$FRONT_CPUS" "$p" >/dev/null
+	done
+	log "front (pid $front and its non-worker children): nice ${FRONT_NICE:-unchanged}, CPUs ${FRONT_CPUS:-all}"
 }
 
 # The signal that stops the front server gracefully: no new connections,

@@ -58,6 +58,7 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/fixtures/hostile.sql
 
 suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
 suite "integration: nginx" env FRONT=nginx tests/integration.sh
+suite "nginx with kept FastCGI connections" tests/keepconn.sh
 suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
     T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
 suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
