@@ -18,8 +18,10 @@ SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 # a security update of OpenSSL or libpq means running make again.  Needs
 # PostgreSQL's libpgcommon_shlib.a and libpgport_shlib.a of libpq's very
 # version (postgresql-server-dev-15 = libpq-dev's version).
-# dynamic: the shared libraries.  auto: static when those are installed.
-PQ_LINK		?= auto
+# dynamic (the default): the shared libraries, a PIE executable with
+# ASLR, security updates by apt alone.  auto: static when those are
+# installed.
+PQ_LINK		?= dynamic
 PG_PKGLIBDIR	:= $(shell pg_config --pkglibdir 2>/dev/null)
 PQ_STATIC_OK	:= $(and $(wildcard $(PG_PKGLIBDIR)/libpgcommon_shlib.a), \
 		   $(filter $(shell pkg-config --modversion libpq), \
