@@ -27,27 +27,96 @@ as_run_user() {
 	if [ -n "$u" ]; then (cd / && runuser -u "$u" -- "$@"); else "$@"; fi
 }
 
-# The state directory: .state in the checkout, unless run_user cannot
-# reach it (a checkout under a private directory, as root): then a
-# directory of its own under /var/tmp, named after the checkout.
+# Every file and directory we create gets the mode we give it, whatever
+# the caller's umask (077 would hide the worker binary and nginx.conf
+# from the run user).
+umask 022
+
+# The state directory: STATE_DIR if set; else, as root, a directory of
+# its own under /var/lib/users-fcgi (root's, so that no other user can
+# prepare it), named after the checkout; else .state in the checkout.
 state_dir() {
-	local u
 	if [ -n "${STATE_DIR:-}" ]; then echo "$STATE_DIR"; return; fi
-	u=$(run_user)
-	if [ -z "$u" ] || runuser -u "$u" -- test -x "$ROOT"; then
-		echo "$ROOT/.state"
+	if [ "$(id -u)" -eq 0 ]; then
+		printf '/var/lib/users-fcgi/%s-%s\n' \
+		    "$(basename "$ROOT" | tr -c 'A-Za-z0-9._\n-' _)" \
+		    "$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
 	else
-		echo "/var/tmp/users-fcgi-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+		echo "$ROOT/.state"
 	fi
 }
 
-# Create directory $1 (mode 0700) owned by run_user.
+# dir_trusted DIR OWNER: die unless DIR is a directory, not a symlink,
+# owned by OWNER and writable by nobody else.
+dir_trusted() {
+	local owner mode
+	[ ! -L "$1" ] || die "$1 is a symbolic link: refusing it"
+	[ -d "$1" ] || die "$1 is not a directory"
+	read -r owner mode < <(stat -c '%U %a' "$1")
+	[ "$owner" = "$2" ] || die "$1 is owned by $owner, not $2: refusing it" \
+	    "(remove it, or choose another STATE_DIR)"
+	[ $((8#$mode & 8#022)) -eq 0 ] || die "$1 is writable by group or" \
+	    "others (mode $mode): refusing it"
+}
+
+# ancestors_trusted DIR: die unless every directory above DIR is owned by
+# root or by us and writable by no one else, or sticky like /tmp: then no
+# other user can move DIR away or put another in its place.
+ancestors_trusted() {
+	local d owner mode
+	d=$(dirname "$(realpath -m -- "$1")")
+	while :; do
+		read -r owner mode < <(stat -L -c '%u %a' "$d")
+		{ [ "$owner" = 0 ] || [ "$owner" = "$(id -u)" ]; } &&
+		{ [ $((8#$mode & 8#022)) -eq 0 ] || [ $((8#$mode & 8#1000)) -ne 0 ]; } ||
+		    die "$d, above $1, can be changed by another user: refusing it"
+		[ "$d" != / ] || break
+		d=$(dirname "$d")
+	done
+}
+
+# secure_dir DIR OWNER MODE: DIR exists, created with MODE and OWNER if
+# it did not, and passes dir_trusted; its parent must exist and be ours.
+secure_dir() {
+	if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+		mkdir -m "$3" -- "$1"
+		chown "$2": -- "$1"
+	fi
+	dir_trusted "$1" "$2"
+	chmod "$3" -- "$1"
+}
+
+# state_dir_ready: create or check the state directory (and, as root,
+# /var/lib/users-fcgi above the default one); print its path.
+state_dir_ready() {
+	local s me
+	s=$(state_dir)
+	me=$(id -un)
+	if [ -z "${STATE_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
+		secure_dir /var/lib/users-fcgi root 0755
+	fi
+	mkdir -p -- "$(dirname "$s")"
+	ancestors_trusted "$s"
+	secure_dir "$s" "$me" 0755
+	echo "$s"
+}
+
+# Create directory $1 (mode 0700) owned by run_user, or check it.
 make_private_dir() {
+	secure_dir "$1" "$(run_user_or_me)" 0700
+}
+
+# run_user, or the user we are.
+run_user_or_me() {
 	local u
-	mkdir -p "$1"
-	chmod 0700 "$1"
 	u=$(run_user)
-	if [ -n "$u" ]; then chown "$u": "$1"; fi
+	echo "${u:-$(id -un)}"
+}
+
+# sock_path_ok PATH: die unless PATH fits in a unix socket address.
+sock_path_ok() {
+	[ "${#1}" -le 107 ] || die "the unix socket path $1 is ${#1} bytes;" \
+	    "a socket path holds at most 107: choose a shorter STATE_DIR"
 }
 
 # wait_http_200 URL [SECONDS [PID]]: wait up to SECONDS (default 20)

@@ -15,24 +15,37 @@ set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 BIND=${BIND:-127.0.0.1}
+# Checked before any path is built from them.
+case "$PORT" in
+''|0*|*[!0-9]*) die "PORT=$PORT: a TCP port, 1 to 65535" ;;
+esac
+[ "$PORT" -le 65535 ] || die "PORT=$PORT: a TCP port, 1 to 65535"
+case "$WORKERS" in
+''|0*|*[!0-9]*) die "WORKERS=$WORKERS: a number of processes, 1 to 1000" ;;
+esac
+[ "$WORKERS" -le 1000 ] || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
 STATE=$(state_dir)
 RUN_DIR=$STATE/run-$PORT
+
+# sed_escape TEXT: TEXT as the replacement of an s|...|...| command.
+sed_escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
 
 # Start the workers and nginx in front of them.
 up_nginx() {
 	local u user_line="" as=()
 	u=$(run_user)
-	mkdir -p "$RUN_DIR/nginx"
-	touch "$RUN_DIR/error.log"
+	make_private_dir "$RUN_DIR/nginx"
+	case "$RUN_DIR" in
+	*[\"\\]*) die "nginx cannot use the path $RUN_DIR (a quote or a backslash)" ;;
+	esac
 	if [ -n "$u" ]; then
-		chown "$u": "$RUN_DIR/nginx" "$RUN_DIR/error.log"
 		# All of nginx runs as the run user, unless a port below 1024
 		# needs a root master (its workers still switch to the user).
 		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
-		else as=(runuser -u "$u" --); fi
+		else as=(setpriv --reuid="$u" --regid="$u" --init-groups --); fi
 	fi
 	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
-	    -e "s|@RUN_DIR@|$RUN_DIR|g" -e "s|@USER@|$user_line|g" \
+	    -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" -e "s|@USER@|$user_line|g" \
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
 	# spawn-fcgi binds the socket and, not forking (-n), becomes
 	# multiwatch, whose workers inherit the error log as stderr.
@@ -40,47 +53,145 @@ up_nginx() {
 	    ${u:+-u "$u" -U "$u"} -- \
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
-	echo $! >"$RUN_DIR/workers.pid"
-	"${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
-	    -e "$RUN_DIR/error.log"
+	record_proc workers $! /usr/bin/multiwatch
+	# In the foreground of a session of its own, like lighttpd: its
+	# PID is ours to record, not read from a file it can write.
+	setsid "${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
+	    -e "$RUN_DIR/error.log" -g 'daemon off;' \
+	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	record_proc front $! /usr/sbin/nginx
 }
 
 # Start lighttpd, which spawns the workers.  It stays in the foreground
 # of a session of its own, so that its stderr -- which the workers
-# inherit -- is the error log; it writes its own pid file.
+# inherit -- is the error log.
 up_lighttpd() {
+	case "$RUN_DIR" in
+	*[[:space:]]*) die "lighttpd splits its bin-path at spaces, and the run" \
+	    "directory $RUN_DIR holds one: choose a STATE_DIR without" ;;
+	esac
 	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR \
 	    WORKER_BIN=$RUN_DIR/bin/users-fcgi RUN_USER=$(run_user) \
 	    setsid lighttpd -D -f "$ROOT/lighttpd.conf" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	record_proc front $! /usr/sbin/lighttpd
+}
+
+# --- what `up` started, recorded where only root can write ---------------
+# $RUN_DIR/procs: "boot TIME", then "ROLE PID START SID EXE" per process
+# up started (START: clock ticks after boot, /proc/PID/stat field 22;
+# SID: its session).  `down` signals a PID only if that process still
+# has that start time and executable, in the same boot.
+
+boot_time() { sed -n 's/^btime //p' /proc/stat; }
+
+# proc_stat PID: "SID START" of process PID (fields 6 and 22 of its stat).
+proc_stat() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4,20
+}
+
+# record_proc ROLE PID EXE: once PID runs EXE (it may still be exec'ing
+# its way there), record it, and write its PID to $RUN_DIR/ROLE.pid.
+record_proc() {
+	local deadline=$((SECONDS + 5)) sid start
+	until [ "$(readlink "/proc/$2/exe" 2>/dev/null)" = "$3" ]; do
+		pid_alive "$2" && [ "$SECONDS" -lt "$deadline" ] ||
+		    { log "$1 (pid $2) did not start $3"; return 1; }
+		sleep 0.02
+	done
+	read -r sid start < <(proc_stat "$2")
+	[ -s "$RUN_DIR/procs" ] || echo "boot $(boot_time)" >"$RUN_DIR/procs"
+	echo "$1 $2 $start $sid $3" >>"$RUN_DIR/procs"
+	echo "$2" >"$RUN_DIR/$1.pid"
+}
+
+# recorded ROLE: "PID START SID EXE" of the process up started as ROLE, if
+# it still runs; fails (and says why) otherwise.
+recorded() {
+	local role pid start sid exe
+	[ -s "$RUN_DIR/procs" ] || return 1
+	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 1
+	while read -r role pid start sid exe; do
+		[ "$role" = "$1" ] || continue
+		if [ "$(proc_stat "$pid" | cut -d' ' -f2)" = "$start" ] &&
+		    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] &&
+		    pid_alive "$pid"; then
+			echo "$pid $start $sid $exe"
+			return 0
+		fi
+		log "pid $pid is not the $1 up started: not signalled"
+	done <"$RUN_DIR/procs"
+	return 1
+}
+
+# stop_recorded ROLE SIG: stop_pid the process up started as ROLE.
+stop_recorded() {
+	local pid
+	read -r pid _ < <(recorded "$1") || return 0
+	stop_pid "$pid" "$2"
+}
+
+# sweep: stop every process left in the sessions up started (the
+# workers of an nginx master or a lighttpd that was SIGKILLed...):
+# same session, started after its leader, running one of our programs.
+sweep() {
+	local role pid start sid exe p pstat psid pstart exes=() sids=()
+	[ -s "$RUN_DIR/procs" ] || return 0
+	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 0
+	while read -r role pid start sid exe; do
+		[ "$role" != boot ] || continue
+		sids+=("$sid:$start")
+		exes+=("$exe")
+	done <"$RUN_DIR/procs"
+	exes+=("$RUN_DIR/bin/users-fcgi")
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		pstat=$(proc_stat "$p") || continue
+		read -r psid pstart <<<"$pstat"
+		for sid in "${sids[@]}"; do
+			[ "$psid" = "${sid%:*}" ] && [ "$pstart" -ge "${sid#*:}" ] || continue
+			for exe in "${exes[@]}"; do
+				if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ]; then
+					kill -TERM "$p" 2>/dev/null || true
+					echo "$p"
+				fi
+			done
+		done
+	done | while read -r p; do stop_pid "$p"; done
 }
 
 up() {
-	local bin=${WORKER_BIN:-$ROOT/build/users-fcgi}
+	local bin=${WORKER_BIN:-$ROOT/build/users-fcgi} u
+	u=$(run_user)
 	[ -x "$bin" ] || die "$bin is not built: run make"
 	case "$FRONT" in lighttpd|nginx) ;; *) die "FRONT=$FRONT: lighttpd or nginx" ;; esac
-	[ ! -s "$RUN_DIR/front.pid" ] || die "already up on port $PORT (make down first)"
-	port_free "$PORT" || die "port $PORT is in use"
-
-	if [ -z "${DATABASE_URL:-}" ]; then
-		"$ROOT/scripts/db.sh" start
-		DATABASE_URL=$("$ROOT/scripts/db.sh" url)
-		mkdir -p "$RUN_DIR"
-		touch "$RUN_DIR/embedded-db"
+	state_dir_ready >/dev/null
+	if [ -e "$RUN_DIR" ] || [ -L "$RUN_DIR" ]; then
+		dir_trusted "$RUN_DIR" "$(id -un)"
+		! recorded front >/dev/null 2>&1 ||
+		    die "already up on port $PORT (make down first)"
+		rm -rf -- "$RUN_DIR"
 	fi
-	export DATABASE_URL
-	# The run directory and the worker binary must be reachable by the
-	# run user: a copy of the binary lives here.
-	mkdir -p "$RUN_DIR/www" "$RUN_DIR/bin"
-	chmod 0755 "$STATE" "$RUN_DIR"
-	touch "$RUN_DIR/error.log"
-	chmod 0640 "$RUN_DIR/error.log"
-	[ -z "$(run_user)" ] || chown "$(run_user):" "$RUN_DIR" "$RUN_DIR/error.log"
+	port_free "$PORT" || die "port $PORT is in use"
+	sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
+
+	# The run directory is root's: the run user writes only its
+	# sockets, nginx's temporary files and the error log.
+	mkdir -m 0755 "$RUN_DIR" "$RUN_DIR/www" "$RUN_DIR/bin"
+	install -m 0640 /dev/null "$RUN_DIR/error.log"
+	[ -z "$u" ] || chown "$u:" "$RUN_DIR/error.log"
 	make_private_dir "$RUN_DIR/sock"
 	install -m 0755 "$bin" "$RUN_DIR/bin/users-fcgi"
 	echo "$FRONT" >"$RUN_DIR/front"
+	if [ -z "${DATABASE_URL:-}" ]; then
+		touch "$RUN_DIR/embedded-db"
+		"$ROOT/scripts/db.sh" start
+		DATABASE_URL=$("$ROOT/scripts/db.sh" url)
+	fi
+	export DATABASE_URL
 
-	if ! "up_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30; then
+	if ! "up_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30 \
+	    "$(cat "$RUN_DIR/front.pid" 2>/dev/null)"; then
 		tail -n 20 "$RUN_DIR/error.log" >&2 || true
 		down
 		die "/users did not answer 200 on port $PORT"
@@ -99,22 +210,26 @@ graceful_signal() {
 }
 
 down() {
+	[ -e "$RUN_DIR" ] || [ -L "$RUN_DIR" ] || return 0
+	dir_trusted "$RUN_DIR" "$(id -un)"
 	# nginx (or lighttpd, which stops the workers it spawned), then the
-	# nginx workers' supervisor, which stops its children.
-	stop_pidfile "$RUN_DIR/front.pid" "$(graceful_signal)"
-	stop_pidfile "$RUN_DIR/workers.pid"
+	# nginx workers' supervisor, which stops its children; then whatever
+	# is left of them.
+	stop_recorded front "$(graceful_signal)"
+	stop_recorded workers TERM
+	sweep
 	if [ -e "$RUN_DIR/embedded-db" ] && ! other_runs; then
 		"$ROOT/scripts/db.sh" stop
 	fi
-	rm -rf "$RUN_DIR"
+	rm -rf -- "$RUN_DIR"
 }
 
 # Is a stack on another port still up?  (It shares the embedded database.)
 other_runs() {
-	local f
-	for f in "$STATE"/run-*/front.pid; do
-		[ -s "$f" ] && [ "$f" != "$RUN_DIR/front.pid" ] &&
-		    pid_alive "$(cat "$f")" && return 0
+	local d
+	for d in "$STATE"/run-*; do
+		[ "$d" != "$RUN_DIR" ] && [ -d "$d" ] || continue
+		(RUN_DIR=$d; recorded front >/dev/null 2>&1) && return 0
 	done
 	return 1
 }

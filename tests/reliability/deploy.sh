@@ -107,7 +107,7 @@ if [ -n "$u" ]; then
 			stack "$co" down STATE_DIR="$dir" || true
 		else
 			check "$L $what: refused with a clear message ($(tail -n 1 "$D/out" | cut -c1-90))" \
-			    grep -qiE 'owned by|writable|symlink|symbolic' "$D/out"
+			    grep -qiE 'owned by|writable|symbolic link|another user' "$D/out"
 		fi
 		check_eq "$L $what: the file its symlinks point to is untouched" \
 		    "root 600 secret" "$(stat_of "$victim") $(cat "$victim")"
@@ -154,7 +154,7 @@ for FRONT in lighttpd nginx; do
 	procs=$(stack_procs "$T_RUN_DIR")
 	runuser -u "$u" -- bash -c 'for f in $(find "$1" -name "*.pid"); do
 	    rm -f "$f" 2>/dev/null; echo "$2" >"$f" 2>/dev/null; done; true' _ \
-	    "$T_RUN_DIR" "$innocent"
+	    "$T_RUN_DIR" "$innocent" 2>/dev/null
 	t_down || true
 	check "$L [$FRONT] $u rewrote the pid files it could: down does not signal the PID they name" \
 	    pid_alive "$innocent"
@@ -214,17 +214,32 @@ L="[paths]"
 odd=$D/"co py&x"
 copy_checkout "$odd"
 for FRONT in lighttpd nginx; do
+	# '&' and a space in the checkout's path, '&' in the state's: works.
 	P=$(free_port)
-	if stack "$odd" up FRONT=$FRONT STATE_DIR="$D/st ate&x" WORKERS=2; then
-		check_eq "$L [$FRONT] checkout and STATE_DIR with a space and '&', embedded database: 200" \
+	if stack "$odd" up FRONT=$FRONT STATE_DIR="$D/st&x" WORKERS=2; then
+		check_eq "$L [$FRONT] a checkout path with a space and '&', STATE_DIR with '&', embedded database: 200" \
 		    200 "$(http_code "http://127.0.0.1:$P/users")"
 	else
-		fail "$L [$FRONT] checkout and STATE_DIR with a space and '&': it comes up ($(tail -n 1 "$D/out"))"
+		fail "$L [$FRONT] a checkout path with a space and '&', STATE_DIR with '&': it comes up ($(tail -n 1 "$D/out"))"
 	fi
-	stack "$odd" down FRONT=$FRONT STATE_DIR="$D/st ate&x" || true
+	stack "$odd" down FRONT=$FRONT STATE_DIR="$D/st&x" || true
+	check "$L [$FRONT] ... down frees the port" port_free "$P"
+	# A space in the state's path: works, or a clear message at once.
+	P=$(free_port)
+	t0=$SECONDS
+	if stack "$odd" up FRONT=$FRONT STATE_DIR="$D/st ate" WORKERS=2; then
+		check_eq "$L [$FRONT] STATE_DIR with a space: 200" \
+		    200 "$(http_code "http://127.0.0.1:$P/users")"
+	else
+		check "$L [$FRONT] STATE_DIR with a space: a clear message within 10 s ($(tail -n 1 "$D/out" | cut -c1-100))" \
+		    [ "$((SECONDS - t0))" -le 10 -a -n "$(grep 'space' "$D/out")" ]
+	fi
+	stack "$odd" down FRONT=$FRONT STATE_DIR="$D/st ate" || true
 	check "$L [$FRONT] ... down frees the port" port_free "$P"
 done
-STATE_DIR="$D/st ate&x" "$odd/scripts/db.sh" stop >/dev/null 2>&1 || true
+for s in "st&x" "st ate"; do
+	STATE_DIR="$D/$s" "$odd/scripts/db.sh" stop >/dev/null 2>&1 || true
+done
 
 long=$D/$(printf 'l%.0s' $(seq 110))
 P=$(free_port)
