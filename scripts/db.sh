@@ -3,7 +3,9 @@
 #
 #   db.sh start   create the cluster and the seeded database once; start it
 #   db.sh stop    stop it
-#   db.sh url     print its DATABASE_URL (a unix socket in the state dir)
+#   db.sh url [ROLE]  print its DATABASE_URL (a unix socket in the state
+#                 dir), as the superuser or ROLE (users_fcgi_reader: the
+#                 workers' read-only role, sql/03-reader.sql)
 #   db.sh seed    load sql/ into $DATABASE_URL
 #
 # The cluster lives in $(state_dir)/pg, listens on no TCP port (its socket,
@@ -51,6 +53,7 @@ start() {
 		seed "$(url)"
 		log "database users created and seeded"
 	fi
+	psql -X -q -v ON_ERROR_STOP=1 -d "$(url)" -f "$ROOT/sql/03-reader.sql" >/dev/null
 }
 
 stop() {
@@ -63,7 +66,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
-url) url ;;
+url) url "${2:-}" ;;
 seed)
 	[ -n "${DATABASE_URL:-}" ] || die "set DATABASE_URL (the embedded" \
 	    "database is seeded when make run, up or test create it)"

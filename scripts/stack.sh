@@ -49,7 +49,9 @@ up_nginx() {
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
 	# spawn-fcgi binds the socket and, not forking (-n), becomes
 	# multiwatch, whose workers inherit the error log as stderr.
-	setsid spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
+	# The workers get the environment, PGCLIENTENCODING excepted (the
+	# JSON is UTF-8), as behind lighttpd (bin-copy-environment).
+	setsid env -u PGCLIENTENCODING spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
 	    ${u:+-u "$u" -U "$u"} -- \
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
@@ -186,7 +188,7 @@ up() {
 	if [ -z "${DATABASE_URL:-}" ]; then
 		touch "$RUN_DIR/embedded-db"
 		"$ROOT/scripts/db.sh" start
-		DATABASE_URL=$("$ROOT/scripts/db.sh" url)
+		DATABASE_URL=$("$ROOT/scripts/db.sh" url users_fcgi_reader)
 	fi
 	export DATABASE_URL
 
