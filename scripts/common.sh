@@ -24,7 +24,10 @@ as_run_user() {
 	local u
 	u=$(run_user)
 	# From /: the current directory may be one the run user cannot enter.
-	if [ -n "$u" ]; then (cd / && runuser -u "$u" -- "$@"); else "$@"; fi
+	# setpriv, not runuser: PAM's limits would undo raise_nofile.
+	if [ -n "$u" ]; then
+		(cd / && setpriv --reuid="$u" --regid="$u" --init-groups -- "$@")
+	else "$@"; fi
 }
 
 # Every file and directory we create gets the mode we give it, whatever
@@ -117,6 +120,21 @@ run_user_or_me() {
 sock_path_ok() {
 	[ "${#1}" -le 107 ] || die "the unix socket path $1 is ${#1} bytes;" \
 	    "a socket path holds at most 107: choose a shorter STATE_DIR"
+}
+
+# raise_nofile: the file limit (ulimit -n) of this shell, and so of
+# everything it starts, to NOFILE (16384), the most lighttpd.conf and
+# nginx.conf use; as root the hard limit is raised too if need be.
+NOFILE=16384
+raise_nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$NOFILE" ]; then
+		if [ "$(id -u)" -eq 0 ]; then ulimit -Hn "$NOFILE"
+		else log "the file limit is $hard, under $NOFILE: fewer connections"; fi
+	fi
+	ulimit -Sn "$(ulimit -Hn | sed "s/unlimited/$NOFILE/")" 2>/dev/null || true
+	[ "$(ulimit -Sn)" -le "$NOFILE" ] || ulimit -Sn "$NOFILE"
 }
 
 # wait_http_200 URL [SECONDS [PID]]: wait up to SECONDS (default 20)

@@ -41,6 +41,7 @@ start() {
 		as_run_user "$PG_BIN/initdb" -D "$DATA" -U postgres \
 		    --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 	fi
+	raise_nofile
 	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" \
 		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \

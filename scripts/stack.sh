@@ -51,7 +51,8 @@ up_nginx() {
 	# multiwatch, whose workers inherit the error log as stderr.
 	# The workers get the environment, PGCLIENTENCODING excepted (the
 	# JSON is UTF-8), as behind lighttpd (bin-copy-environment).
-	setsid env -u PGCLIENTENCODING spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
+	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 \
+	    -s "$RUN_DIR/sock/users.sock" -M 0600 \
 	    ${u:+-u "$u" -U "$u"} -- \
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
@@ -121,7 +122,7 @@ recorded() {
 			echo "$pid $start $sid $exe"
 			return 0
 		fi
-		log "pid $pid is not the $1 up started: not signalled"
+		log "the $1 up started (pid $pid) is gone: pid $pid not signalled"
 	done <"$RUN_DIR/procs"
 	return 1
 }
@@ -175,6 +176,7 @@ up() {
 		rm -rf -- "$RUN_DIR"
 	fi
 	port_free "$PORT" || die "port $PORT is in use"
+	raise_nofile
 	sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
 
 	# The run directory is root's: the run user writes only its

@@ -2,6 +2,7 @@
 # tests/reliability/capacity.sh -- many clients, and slow ones (issue 10,
 # findings 8 and 15), behind lighttpd and nginx, 5 workers:
 #
+#   every process may open 16,384 files (ulimit -n);
 #   2,000 keep-alive connections, all open at once, each gets GET /users
 #   answered twice: 4,000 answers, all 200.
 #   50 clients that read one byte a second (receive buffer 1 KiB) while a
@@ -31,6 +32,12 @@ for FRONT in lighttpd nginx; do
 	export FRONT
 	L="[$FRONT]"
 	if ! WORKERS=5 t_up; then fail "$L the stack comes up"; continue; fi
+	low=$(for p in $(cat "$T_RUN_DIR"/*.pid) $(pgrep -P "$(cat "$T_RUN_DIR/front.pid")") \
+	    $(worker_pids "$T_RUN_DIR") $(pg_all); do
+		n=$(awk '/^Max open files/ { print $4 }' "/proc/$p/limits")
+		[ "$n" -ge 16384 ] || echo "$p:$n"
+	done)
+	check_eq "$L every process (front, workers, PostgreSQL) may open 16384 files" "" "$low"
 	t0=$SECONDS
 	"$PYTHON" "$R/conns.py" keepalive "$T_PORT" "$N" --seconds 30 >"$D/keepalive-$FRONT" || true
 	printf '        %s %s connections: %s (%d s)\n' "$L" "$N" \

@@ -134,7 +134,7 @@ def slow(args):
     threads = [threading.Thread(target=slow_client) for _ in range(args.slow)]
     for t in threads:
         t.start()
-    time.sleep(1)
+    time.sleep(2)  # until their answers are on their way
     total = ok = 0
     slowest = 0.0
     end = time.monotonic() + args.seconds
