@@ -24,14 +24,6 @@ chmod 0755 "$D"
 u=$(run_user)
 ATTACKER=nobody
 
-# copy_checkout DIR: the scripts, configurations, sql/ and the built
-# worker, as a checkout of their own at DIR.
-copy_checkout() {
-	mkdir -p "$1/build"
-	cp -r "$ROOT/scripts" "$ROOT/sql" "$ROOT/lighttpd.conf" "$ROOT/nginx.conf" "$1/"
-	cp "$ROOT/build/users-fcgi" "$1/build/"
-}
-
 # stack CHECKOUT VERB [VAR=VALUE...]: stack.sh of that checkout, on port
 # $P, with the suite's database and no STATE_DIR unless given; its output
 # in $D/out.
