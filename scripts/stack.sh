@@ -9,7 +9,8 @@
 #
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
-# (build/users-fcgi).  Everything for one PORT lives in
+# (build/users-fcgi), WORKER_ENV (VAR=VALUE words, without spaces, added
+# to the workers' environment: the sanitized test run's ASAN_OPTIONS).  Everything for one PORT lives in
 # $(state_dir)/run-$PORT.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -26,6 +27,14 @@ esac
 [ "$WORKERS" -le 1000 ] || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
 STATE=$(state_dir)
 RUN_DIR=$STATE/run-$PORT
+
+# worker_argv: set WORKER_ARGV to the workers' command: the binary,
+# after `env $WORKER_ENV` if that is set.
+worker_argv() {
+	WORKER_ARGV=("$RUN_DIR/bin/users-fcgi")
+	# shellcheck disable=SC2206 # VAR=VALUE words
+	[ -z "${WORKER_ENV:-}" ] || WORKER_ARGV=(/usr/bin/env $WORKER_ENV "${WORKER_ARGV[@]}")
+}
 
 # sed_escape TEXT: TEXT as the replacement of an s|...|...| command.
 sed_escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
@@ -54,7 +63,7 @@ up_nginx() {
 	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 \
 	    -s "$RUN_DIR/sock/users.sock" -M 0600 \
 	    ${u:+-u "$u" -U "$u"} -- \
-	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
+	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "${WORKER_ARGV[@]}" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
 	record_proc workers $! /usr/bin/multiwatch
 	# In the foreground of a session of its own, like lighttpd: its
@@ -74,7 +83,7 @@ up_lighttpd() {
 	    "directory $RUN_DIR holds one: choose a STATE_DIR without" ;;
 	esac
 	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR \
-	    WORKER_BIN=$RUN_DIR/bin/users-fcgi RUN_USER=$(run_user) \
+	    WORKER_BIN="${WORKER_ARGV[*]}" RUN_USER=$(run_user) \
 	    setsid lighttpd -D -f "$ROOT/lighttpd.conf" \
 	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
 	record_proc front $! /usr/sbin/lighttpd
@@ -187,6 +196,7 @@ up() {
 	make_private_dir "$RUN_DIR/sock"
 	install -m 0755 "$bin" "$RUN_DIR/bin/users-fcgi"
 	echo "$FRONT" >"$RUN_DIR/front"
+	worker_argv
 	if [ -z "${DATABASE_URL:-}" ]; then
 		touch "$RUN_DIR/embedded-db"
 		"$ROOT/scripts/db.sh" start

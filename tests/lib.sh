@@ -44,14 +44,30 @@ copy_checkout() {
 	cp "$ROOT/build/users-fcgi" "$1/build/"
 }
 
-# t_up: start a stack on a free port in the suite's state directory.
-# Uses FRONT, WORKERS, WORKER_BIN, DATABASE_URL from the environment.
-# Sets T_PORT, T_URL, T_RUN_DIR.  Returns non-zero if it did not come up.
+# t_up [VAR=VALUE...]: start a stack on a free port in the suite's state
+# directory, with those settings added to the environment (FRONT,
+# WORKERS, WORKER_BIN, DATABASE_URL...).  Sets T_PORT, T_URL, T_RUN_DIR.
+# Returns non-zero if it did not come up.
 t_up() {
 	T_PORT=$(free_port)
 	T_URL=http://127.0.0.1:$T_PORT
 	T_RUN_DIR=$STATE_DIR/run-$T_PORT
-	PORT=$T_PORT "$ROOT/scripts/stack.sh" up
+	env "$@" PORT="$T_PORT" "$ROOT/scripts/stack.sh" up
+}
+
+# for_each_front FUNCTION [VAR=VALUE...]: for FRONT = lighttpd, then
+# nginx (exported): t_up with those settings, FUNCTION, then t_down
+# unless FUNCTION stopped the stack itself.  A stack that does not come
+# up is a failure, and the next front is tried.
+for_each_front() {
+	local fn=$1
+	shift
+	for FRONT in lighttpd nginx; do
+		export FRONT
+		if ! t_up "$@"; then fail "[$FRONT] the stack comes up"; continue; fi
+		"$fn"
+		[ ! -d "$T_RUN_DIR" ] || t_down
+	done
 }
 
 # t_down: stop the stack started by t_up.

@@ -28,10 +28,8 @@ big_rows() {
 no_big_rows() { sql "DELETE FROM users WHERE email LIKE 'big_'"; }
 trap 'no_big_rows; faults_cleanup' EXIT
 
-for FRONT in lighttpd nginx; do
-	export FRONT
-	L="[$FRONT]"
-	if ! WORKERS=5 t_up; then fail "$L the stack comes up"; continue; fi
+capacity() {
+	local L="[$FRONT]" low t0 total ok slowest drain
 	low=$(for p in $(cat "$T_RUN_DIR"/*.pid) $(pgrep -P "$(cat "$T_RUN_DIR/front.pid")") \
 	    $(worker_pids "$T_RUN_DIR") $(pg_all); do
 		n=$(awk '/^Max open files/ { print $4 }' "/proc/$p/limits")
@@ -62,4 +60,5 @@ for FRONT in lighttpd nginx; do
 	no_big_rows
 	check "$L graceful stop while a client reads 2.5 MB at 500 KB/s: it gets all of it ($(cat "$D/drain-$FRONT"))" \
 	    grep -q '^complete 200 ' "$D/drain-$FRONT"
-done
+}
+for_each_front capacity WORKERS=5

@@ -138,11 +138,9 @@ check "$L stale pid files after a reboot: down does not signal the process now a
 rm -rf "${STATE_DIR:?}/run-$P"
 
 # A running stack whose run user rewrites every pid file it can.
-for FRONT in lighttpd nginx; do
-	export FRONT
-	[ -n "$u" ] || break
+rewritten_pids() {
+	local procs
 	innocent_start
-	if ! WORKERS=2 t_up; then fail "$L [$FRONT] the stack comes up"; continue; fi
 	procs=$(stack_procs "$T_RUN_DIR")
 	runuser -u "$u" -- bash -c 'for f in $(find "$1" -name "*.pid"); do
 	    rm -f "$f" 2>/dev/null; echo "$2" >"$f" 2>/dev/null; done; true' _ \
@@ -153,7 +151,8 @@ for FRONT in lighttpd nginx; do
 	# shellcheck disable=SC2086 # a list of PIDs
 	check_eq "$L [$FRONT] ... and still stops the whole stack" "" "$(alive $procs)"
 	check "$L [$FRONT] ... and frees the port" port_free "$T_PORT"
-done
+}
+[ -z "$u" ] || for_each_front rewritten_pids WORKERS=2
 stop_pid "$innocent" KILL
 
 # --- finding 5: root's umask ----------------------------------------------

@@ -30,18 +30,14 @@ exec env $unset_args "$ROOT/build/users-fcgi"
 EOF
 chmod 0755 "$D/bin/users-fcgi"
 
-for FRONT in lighttpd nginx; do
-	export FRONT
-	L="[$FRONT] libpq variables"
-	rm -f "$D/env"/*
-	for v in $PASSED $NOT_PASSED; do export "$v=test-$v"; done
-	up=0
-	WORKERS=2 WORKER_BIN=$D/bin/users-fcgi t_up || up=$?
-	for v in $PASSED $NOT_PASSED; do unset "$v"; done
-	if [ "$up" -ne 0 ]; then fail "$L: the stack comes up"; continue; fi
+pgenv() {
+	local L="[$FRONT] libpq variables" f missing
 	f=$(ls "$D/env"/* | head -n 1)
 	missing=$(for v in $PASSED; do grep -qx "$v=test-$v" "$f" || echo "$v"; done)
 	check_eq "$L: all $(wc -w <<<"$PASSED") reach the worker" "" "$(echo $missing)"
 	check "$L: PGCLIENTENCODING does not" bash -c '! grep -q "^PGCLIENTENCODING=" "$1"' _ "$f"
-	t_down
-done
+	rm -f "$D/env"/*
+}
+# shellcheck disable=SC2046 # one VAR=VALUE word each
+for_each_front pgenv WORKERS=2 WORKER_BIN="$D/bin/users-fcgi" \
+    $(for v in $PASSED $NOT_PASSED; do echo "$v=test-$v"; done)

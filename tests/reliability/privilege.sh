@@ -77,13 +77,8 @@ check_hygiene() {
 }
 
 u=$(run_user)
-for FRONT in lighttpd nginx; do
-	export FRONT
-	L="[$FRONT]"
-	if ! DATABASE_URL=$URL WORKERS=3 t_up; then
-		fail "$L the stack comes up with a password in DATABASE_URL"
-		continue
-	fi
+privilege() {
+	local L="[$FRONT]" uid gid want n p
 
 	# --- the run user -------------------------------------------------
 	if [ -n "$u" ]; then
@@ -150,8 +145,8 @@ for FRONT in lighttpd nginx; do
 	    bash -c '! cat "$2"/*.head "$2"/*.body | grep -qF -- "$1"' _ "$SECRET" "$D"
 	check "$L no response carries libpq or SQL text" \
 	    bash -c '! cat "$1"/*.body | grep -qiE "permission|denied|fatal|select|postgres|libpq|socket|role"' _ "$D"
-	t_down
-done
+}
+for_each_front privilege DATABASE_URL="$URL" WORKERS=3
 
 # --- as root, no STATE_DIR: the default state directory -----------------
 if [ -n "$u" ]; then
