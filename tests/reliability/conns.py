@@ -18,6 +18,11 @@
       then "slow STILL_READING N": slow clients still connected and
       reading at the end.
 
+  conns.py churn PORT N [--seconds S]
+      N clients (asyncio) each open a connection, GET /users, read the
+      answer, close, and again, for S seconds (8): an overload when N is
+      above what the front holds.  Prints "COUNT OUTCOME" lines.
+
   conns.py drain PORT [--rate BYTES_PER_S]
       GET /users, read at about that rate (500000).  Prints "complete
       STATUS BYTES" if the whole answer came, else "incomplete ...".
@@ -159,6 +164,29 @@ def slow(args):
     print("slow still-reading %d" % reading[0])
 
 
+async def churn(args):
+    outcomes = {}
+    end = time.monotonic() + args.seconds
+
+    async def client():
+        while time.monotonic() < end:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(rawhttp.HOST, args.port), 5)
+                writer.write(CLOSE_REQUEST)
+                data = await asyncio.wait_for(reader.read(), 10)
+                writer.close()
+                outcome = data[9:12].decode("latin-1") or "closed"
+            except (OSError, asyncio.TimeoutError) as e:
+                outcome = type(e).__name__
+                await asyncio.sleep(0.01)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    await asyncio.gather(*(client() for _ in range(args.n)))
+    for outcome in sorted(outcomes):
+        print(outcomes[outcome], outcome)
+
+
 def drain(args):
     conn = rawhttp.Conn(args.port, timeout=20, rcvbuf=65536)
     conn.send(CLOSE_REQUEST)
@@ -197,6 +225,10 @@ def main():
     s.add_argument("--slow", type=int, default=50)
     s.add_argument("--seconds", type=float, default=8)
     s.add_argument("--rcvbuf", type=int, default=1024)
+    c = sub.add_parser("churn")
+    c.add_argument("port", type=int)
+    c.add_argument("n", type=int)
+    c.add_argument("--seconds", type=float, default=8)
     d = sub.add_parser("drain")
     d.add_argument("port", type=int)
     d.add_argument("--rate", type=float, default=500000)
@@ -206,6 +238,8 @@ def main():
         asyncio.run(keepalive(args))
     elif args.cmd == "slow":
         slow(args)
+    elif args.cmd == "churn":
+        asyncio.run(churn(args))
     else:
         drain(args)
 
