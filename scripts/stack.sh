@@ -10,7 +10,9 @@
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
 # (build/users-fcgi), WORKER_ENV (VAR=VALUE words, without spaces, added
-# to the workers' environment: the sanitized test run's ASAN_OPTIONS).  Everything for one PORT lives in
+# to the workers' environment: the sanitized test run's ASAN_OPTIONS),
+# CONNECTIONS (8192: client connections the front holds; nginx: per
+# worker process), LOG_SIZE (10M) and LOG_FILES (2): the error log's cap.  Everything for one PORT lives in
 # $(state_dir)/run-$PORT.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
@@ -25,6 +27,15 @@ case "$WORKERS" in
 ''|0*|*[!0-9]*) die "WORKERS=$WORKERS: a number of processes, 1 to 1000" ;;
 esac
 [ "$WORKERS" -le 1000 ] || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
+CONNECTIONS=${CONNECTIONS:-8192}
+case "$CONNECTIONS" in
+''|0*|*[!0-9]*) die "CONNECTIONS=$CONNECTIONS: 1 to 8192" ;;
+esac
+[ "$CONNECTIONS" -le 8192 ] || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
+LOG_SIZE=${LOG_SIZE:-10M}
+LOG_FILES=${LOG_FILES:-2}
+[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
+[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
 STATE=$(state_dir)
 RUN_DIR=$STATE/run-$PORT
 
@@ -54,39 +65,51 @@ up_nginx() {
 		else as=(setpriv --reuid="$u" --regid="$u" --init-groups --); fi
 	fi
 	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
+	    -e "s|@CONNECTIONS@|$CONNECTIONS|g" \
 	    -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" -e "s|@USER@|$user_line|g" \
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
 	# spawn-fcgi binds the socket and, not forking (-n), becomes
-	# multiwatch, whose workers inherit the error log as stderr.
+	# multiwatch, whose workers inherit the error log (fd 3) as stderr.
 	# The workers get the environment, PGCLIENTENCODING excepted (the
 	# JSON is UTF-8), as behind lighttpd (bin-copy-environment).
 	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 \
 	    -s "$RUN_DIR/sock/users.sock" -M 0600 \
 	    ${u:+-u "$u" -U "$u"} -- \
 	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "${WORKER_ARGV[@]}" \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	    </dev/null >/dev/null 2>&3 &
 	record_proc workers $! /usr/bin/multiwatch
 	# In the foreground of a session of its own, like lighttpd: its
 	# PID is ours to record, not read from a file it can write.
 	setsid "${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
-	    -e "$RUN_DIR/error.log" -g 'daemon off;' \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	    -e stderr -g 'daemon off;' </dev/null >/dev/null 2>&3 &
 	record_proc front $! /usr/sbin/nginx
 }
 
 # Start lighttpd, which spawns the workers.  It stays in the foreground
 # of a session of its own, so that its stderr -- which the workers
-# inherit -- is the error log.
+# inherit -- is the error log (fd 3).
 up_lighttpd() {
 	case "$RUN_DIR" in
 	*[[:space:]]*) die "lighttpd splits its bin-path at spaces, and the run" \
 	    "directory $RUN_DIR holds one: choose a STATE_DIR without" ;;
 	esac
-	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR \
+	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR CONNECTIONS=$CONNECTIONS \
 	    WORKER_BIN="${WORKER_ARGV[*]}" RUN_USER=$(run_user) \
 	    setsid lighttpd -D -f "$ROOT/lighttpd.conf" \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	    </dev/null >/dev/null 2>&3 &
 	record_proc front $! /usr/sbin/lighttpd
+}
+
+# start_log: open fd 3 on the error log: rotatelogs, in a session of
+# its own, writes what comes to $RUN_DIR/log/error, then error.1, ...
+# (LOG_FILES files of LOG_SIZE, the oldest overwritten), and keeps
+# $RUN_DIR/error.log a link to the current one: an overload cannot fill
+# the disk.  It exits when the last process writing to it has.
+start_log() {
+	mkdir -m 0755 "$RUN_DIR/log"
+	exec 3> >(exec setsid rotatelogs -f -n "$LOG_FILES" -L "$RUN_DIR/error.log" \
+	    "$RUN_DIR/log/error" "$LOG_SIZE" >/dev/null 2>&1)
+	record_proc log $! /usr/bin/rotatelogs
 }
 
 # --- what `up` started, recorded where only root can write ---------------
@@ -143,6 +166,14 @@ stop_recorded() {
 	stop_pid "$pid" "$2"
 }
 
+# wait_gone ROLE SECONDS: wait until the process up started as ROLE has
+# exited, SECONDS at most.
+wait_gone() {
+	local pid deadline=$((SECONDS + $2))
+	read -r pid _ < <(recorded "$1" 2>/dev/null) || return 0
+	while pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+}
+
 # sweep: stop every process left in the sessions up started (the
 # workers of an nginx master or a lighttpd that was SIGKILLed...):
 # same session, started after its leader, running one of our programs.
@@ -189,10 +220,9 @@ up() {
 	sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
 
 	# The run directory is root's: the run user writes only its
-	# sockets, nginx's temporary files and the error log.
+	# sockets and nginx's temporary files (the logs go through fd 3).
 	mkdir -m 0755 "$RUN_DIR" "$RUN_DIR/www" "$RUN_DIR/bin"
-	install -m 0640 /dev/null "$RUN_DIR/error.log"
-	[ -z "$u" ] || chown "$u:" "$RUN_DIR/error.log"
+	start_log
 	make_private_dir "$RUN_DIR/sock"
 	install -m 0755 "$bin" "$RUN_DIR/bin/users-fcgi"
 	echo "$FRONT" >"$RUN_DIR/front"
@@ -204,7 +234,9 @@ up() {
 	fi
 	export DATABASE_URL
 
-	if ! "up_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30 \
+	"up_$FRONT" || true
+	exec 3>&-
+	if [ ! -s "$RUN_DIR/front.pid" ] || ! wait_http_200 "http://$BIND:$PORT/users" 30 \
 	    "$(cat "$RUN_DIR/front.pid" 2>/dev/null)"; then
 		tail -n 20 "$RUN_DIR/error.log" >&2 || true
 		down
@@ -231,6 +263,8 @@ down() {
 	# is left of them.
 	stop_recorded front "$(graceful_signal)"
 	stop_recorded workers TERM
+	# rotatelogs ends once it has written what they wrote last.
+	wait_gone log 3
 	sweep
 	if [ -e "$RUN_DIR/embedded-db" ] && ! other_runs; then
 		"$ROOT/scripts/db.sh" stop

@@ -8,8 +8,8 @@
 #     directory or socket (PostgreSQL's included).
 #   * As root without STATE_DIR (the default, which the rest of the suite
 #     never uses): the state lives under /var/lib/users-fcgi, root's; in
-#     the run directory, root's too, the run user owns only its sockets'
-#     directory, nginx's temporary files and the error log.
+#     the run directory, root's too, the run user owns only its sockets
+#     directory and nginx's temporary files (the logs are root's).
 #   * A password in DATABASE_URL shows in no log, no response, no process
 #     title, even when that role is refused and when its query fails.
 #   * Every answer of the worker (200, HEAD, 404, 405, 503) carries
@@ -162,8 +162,8 @@ if [ -n "$u" ]; then
 		check_eq "$L it and its parent are root's, mode 755" \
 		    "root 755 root 755 root 755" \
 		    "$(stat -c '%U %a' "$(dirname "$st")" "$st" "$st/run-$P" | tr '\n' ' ' | sed 's/ $//')"
-		check_eq "$L in run-$P, $u owns only error.log, nginx/ and sock/" \
-		    "error.log nginx sock" \
+		check_eq "$L in run-$P, $u owns only nginx/ and sock/ (the logs are root's)" \
+		    "nginx sock" \
 		    "$(find "$st/run-$P" -mindepth 1 -maxdepth 1 -user "$u" -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//')"
 		check_eq "$L nothing in it is writable by group or others" "" \
 		    "$(find "$st" -perm /022 ! -type l)"
