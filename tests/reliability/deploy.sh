@@ -88,7 +88,7 @@ if [ -n "$u" ]; then
 	    "root 600 secret" "$(stat_of "$victim") $(cat "$victim")"
 	check_eq "$L ... and root created nothing in $ATTACKER's directory" \
 	    "$ATTACKER" "$(find "$old" -mindepth 1 ! -type l -printf '%u\n' | sort -u | tr '\n' ' ' | sed 's/ $//')"
-	rm -rf "$old"
+	rm -rf "$old" "$(env -u STATE_DIR bash -c '. "$1/scripts/common.sh"; state_dir' _ "$co")"
 
 	# An explicit STATE_DIR that is not root's, or open to others, or a
 	# symlink; a run directory prepared by someone else.
