@@ -24,30 +24,117 @@ as_run_user() {
 	local u
 	u=$(run_user)
 	# From /: the current directory may be one the run user cannot enter.
-	if [ -n "$u" ]; then (cd / && runuser -u "$u" -- "$@"); else "$@"; fi
+	# setpriv, not runuser: PAM's limits would undo raise_nofile.
+	if [ -n "$u" ]; then
+		(cd / && setpriv --reuid="$u" --regid="$u" --init-groups -- "$@")
+	else "$@"; fi
 }
 
-# The state directory: .state in the checkout, unless run_user cannot
-# reach it (a checkout under a private directory, as root): then a
-# directory of its own under /var/tmp, named after the checkout.
+# Every file and directory we create gets the mode we give it, whatever
+# the caller's umask (077 would hide the worker binary and nginx.conf
+# from the run user).
+umask 022
+
+# The state directory: STATE_DIR if set; else, as root, a directory of
+# its own under /var/lib/users-fcgi (root's, so that no other user can
+# prepare it), named after the checkout; else .state in the checkout.
 state_dir() {
-	local u
 	if [ -n "${STATE_DIR:-}" ]; then echo "$STATE_DIR"; return; fi
-	u=$(run_user)
-	if [ -z "$u" ] || runuser -u "$u" -- test -x "$ROOT"; then
-		echo "$ROOT/.state"
+	if [ "$(id -u)" -eq 0 ]; then
+		printf '/var/lib/users-fcgi/%s-%s\n' \
+		    "$(basename "$ROOT" | tr -c 'A-Za-z0-9._\n-' _)" \
+		    "$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
 	else
-		echo "/var/tmp/users-fcgi-$(printf '%s' "$ROOT" | sha1sum | cut -c1-12)"
+		echo "$ROOT/.state"
 	fi
 }
 
-# Create directory $1 (mode 0700) owned by run_user.
+# dir_trusted DIR OWNER: die unless DIR is a directory, not a symlink,
+# owned by OWNER and writable by nobody else.
+dir_trusted() {
+	local owner mode
+	[ ! -L "$1" ] || die "$1 is a symbolic link: refusing it"
+	[ -d "$1" ] || die "$1 is not a directory"
+	read -r owner mode < <(stat -c '%U %a' "$1")
+	[ "$owner" = "$2" ] || die "$1 is owned by $owner, not $2: refusing it" \
+	    "(remove it, or choose another STATE_DIR)"
+	[ $((8#$mode & 8#022)) -eq 0 ] || die "$1 is writable by group or" \
+	    "others (mode $mode): refusing it"
+}
+
+# ancestors_trusted DIR: die unless every directory above DIR is owned by
+# root or by us and writable by no one else, or sticky like /tmp: then no
+# other user can move DIR away or put another in its place.
+ancestors_trusted() {
+	local d owner mode
+	d=$(dirname "$(realpath -m -- "$1")")
+	while :; do
+		read -r owner mode < <(stat -L -c '%u %a' "$d")
+		{ [ "$owner" = 0 ] || [ "$owner" = "$(id -u)" ]; } &&
+		{ [ $((8#$mode & 8#022)) -eq 0 ] || [ $((8#$mode & 8#1000)) -ne 0 ]; } ||
+		    die "$d, above $1, can be changed by another user: refusing it"
+		[ "$d" != / ] || break
+		d=$(dirname "$d")
+	done
+}
+
+# secure_dir DIR OWNER MODE: DIR exists, created with MODE and OWNER if
+# it did not, and passes dir_trusted; its parent must exist and be ours.
+secure_dir() {
+	if [ ! -e "$1" ] && [ ! -L "$1" ]; then
+		mkdir -m "$3" -- "$1"
+		chown "$2": -- "$1"
+	fi
+	dir_trusted "$1" "$2"
+	chmod "$3" -- "$1"
+}
+
+# state_dir_ready: create or check the state directory (and, as root,
+# /var/lib/users-fcgi above the default one); print its path.
+state_dir_ready() {
+	local s me
+	s=$(state_dir)
+	me=$(id -un)
+	if [ -z "${STATE_DIR:-}" ] && [ "$(id -u)" -eq 0 ]; then
+		secure_dir /var/lib/users-fcgi root 0755
+	fi
+	mkdir -p -- "$(dirname "$s")"
+	ancestors_trusted "$s"
+	secure_dir "$s" "$me" 0755
+	echo "$s"
+}
+
+# Create directory $1 (mode 0700) owned by run_user, or check it.
 make_private_dir() {
+	secure_dir "$1" "$(run_user_or_me)" 0700
+}
+
+# run_user, or the user we are.
+run_user_or_me() {
 	local u
-	mkdir -p "$1"
-	chmod 0700 "$1"
 	u=$(run_user)
-	if [ -n "$u" ]; then chown "$u": "$1"; fi
+	echo "${u:-$(id -un)}"
+}
+
+# sock_path_ok PATH: die unless PATH fits in a unix socket address.
+sock_path_ok() {
+	[ "${#1}" -le 107 ] || die "the unix socket path $1 is ${#1} bytes;" \
+	    "a socket path holds at most 107: choose a shorter STATE_DIR"
+}
+
+# raise_nofile: the file limit (ulimit -n) of this shell, and so of
+# everything it starts, to NOFILE (16384), the most lighttpd.conf and
+# nginx.conf use; as root the hard limit is raised too if need be.
+NOFILE=16384
+raise_nofile() {
+	local hard
+	hard=$(ulimit -Hn)
+	if [ "$hard" != unlimited ] && [ "$hard" -lt "$NOFILE" ]; then
+		if [ "$(id -u)" -eq 0 ]; then ulimit -Hn "$NOFILE"
+		else log "the file limit is $hard, under $NOFILE: fewer connections"; fi
+	fi
+	ulimit -Sn "$(ulimit -Hn | sed "s/unlimited/$NOFILE/")" 2>/dev/null || true
+	[ "$(ulimit -Sn)" -le "$NOFILE" ] || ulimit -Sn "$NOFILE"
 }
 
 # wait_http_200 URL [SECONDS [PID]]: wait up to SECONDS (default 20)
@@ -106,49 +193,31 @@ stop_pidfile() {
 	rm -f "$1"
 }
 
+# is_ipv4 A: is A a dotted-quad IPv4 address (parts 0 to 255, no
+# leading zero)?
+is_ipv4() {
+	local part='(0|[1-9][0-9]?|1[0-9][0-9]|2[0-4][0-9]|25[0-5])'
+	[[ $1 =~ ^$part(\.$part){3}$ ]]
+}
+
+# is_port P: is P a TCP port, 1 to 65535 (digits, no leading zero)?
+is_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }
+
+# is_endpoint ADDR:PORT: an IPv4 address and a TCP port?
+is_endpoint() { [[ $1 == *:* ]] && is_ipv4 "${1%:*}" && is_port "${1##*:}"; }
+
 # The run directory's name (under state_dir) of what runs here: run-$PORT
 # for a front server (ROLE unset: with its workers; ROLE=front: alone),
 # app-ADDR-PORT for the workers of an app host (ROLE=app,
-# FCGI_LISTEN=ADDR:PORT).  So `make down` with the same variables finds it.
+# FCGI_LISTEN=ADDR:PORT, checked here, before any path is built from it).
+# So `make down` with the same variables finds it.
 run_dir_name() {
 	case "${ROLE:-}" in
 	""|front) echo "run-$PORT" ;;
 	app)
-		[ -n "${FCGI_LISTEN:-}" ] || die "ROLE=app needs FCGI_LISTEN=ADDR:PORT"
+		is_endpoint "${FCGI_LISTEN:-}" ||
+		    die "ROLE=app needs FCGI_LISTEN=ADDR:PORT (IPv4), not '${FCGI_LISTEN:-}'"
 		echo "app-${FCGI_LISTEN/:/-}" ;;
 	*) die "ROLE=$ROLE: app, front, or unset (everything on one host)" ;;
 	esac
-}
-
-# prepare_run_dir DIR BIN: create the run directory DIR (reachable by
-# run_user, with error.log, www/ and sock/), a copy of the worker binary
-# BIN in DIR/bin unless BIN is empty.
-prepare_run_dir() {
-	mkdir -p "$1/www" "$1/bin"
-	chmod 0755 "$(dirname "$1")" "$1"
-	touch "$1/error.log"
-	chmod 0640 "$1/error.log"
-	[ -z "$(run_user)" ] || chown "$(run_user):" "$1" "$1/error.log"
-	make_private_dir "$1/sock"
-	[ -z "$2" ] || install -m 0755 "$2" "$1/bin/users-fcgi"
-}
-
-# nginx_up RUN_DIR: start nginx from the template nginx.conf, with the
-# upstream block RUN_DIR/upstream.conf written by the caller.  Uses PORT
-# and BIND.  All of nginx runs as run_user, unless a port below 1024
-# needs a root master (its workers still switch to the user).
-nginx_up() {
-	local u user_line="" as=()
-	u=$(run_user)
-	mkdir -p "$1/nginx"
-	touch "$1/error.log"
-	if [ -n "$u" ]; then
-		chown "$u": "$1/nginx" "$1/error.log"
-		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
-		else as=(runuser -u "$u" --); fi
-	fi
-	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
-	    -e "s|@RUN_DIR@|$1|g" -e "s|@USER@|$user_line|g" \
-	    "$ROOT/nginx.conf" >"$1/nginx.conf"
-	"${as[@]}" nginx -p "$1/" -c "$1/nginx.conf" -e "$1/error.log"
 }

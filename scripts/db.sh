@@ -3,7 +3,9 @@
 #
 #   db.sh start   create the cluster and the seeded database once; start it
 #   db.sh stop    stop it
-#   db.sh url     print its DATABASE_URL (a unix socket in the state dir)
+#   db.sh url [ROLE]  print its DATABASE_URL (a unix socket in the state
+#                 dir), as the superuser or ROLE (users_fcgi_reader: the
+#                 workers' read-only role, sql/03-reader.sql)
 #   db.sh seed    load sql/ into $DATABASE_URL
 #
 # The cluster lives in $(state_dir)/pg, listens on no TCP port (its socket,
@@ -16,7 +18,12 @@ PG_DIR=$(state_dir)/pg
 DATA=$PG_DIR/data
 SOCK=$PG_DIR/run
 
-url() { echo "postgresql://postgres@/users?host=$SOCK"; }
+# The URL of the database as USER ($1, default postgres), its socket
+# directory percent-encoded (a path may hold a space or '&').
+url() {
+	echo "postgresql://${1:-postgres}@/users?host=$("$PYTHON" -c \
+	    'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$SOCK")"
+}
 
 # Load the schema and the seed into the database at URL $1.
 seed() {
@@ -25,27 +32,29 @@ seed() {
 }
 
 start() {
-	mkdir -p "$(state_dir)"
-	chmod 0755 "$(state_dir)"
+	state_dir_ready >/dev/null
+	sock_path_ok "$SOCK/.s.PGSQL.5432"
+	make_private_dir "$PG_DIR"
+	make_private_dir "$SOCK"
 	if [ ! -s "$DATA/PG_VERSION" ]; then
 		log "creating the embedded PostgreSQL cluster in $DATA"
-		make_private_dir "$PG_DIR"
-		make_private_dir "$SOCK"
 		as_run_user "$PG_BIN/initdb" -D "$DATA" -U postgres \
 		    --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 	fi
+	raise_nofile
 	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" \
-		    -w -t 30 -s start -o "-c listen_addresses='' -k $SOCK \
+		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \
 		    -c unix_socket_permissions=0700"
 	fi
-	if [ -z "$(psql -X -At -d "postgresql://postgres@/postgres?host=$SOCK" \
+	if [ -z "$(psql -X -At -d "$(url | sed 's|/users?|/postgres?|')" \
 	    -c "SELECT 1 FROM pg_database WHERE datname = 'users'")" ]; then
-		psql -X -q -d "postgresql://postgres@/postgres?host=$SOCK" \
+		psql -X -q -d "$(url | sed 's|/users?|/postgres?|')" \
 		    -c 'CREATE DATABASE users'
 		seed "$(url)"
 		log "database users created and seeded"
 	fi
+	psql -X -q -v ON_ERROR_STOP=1 -d "$(url)" -f "$ROOT/sql/03-reader.sql" >/dev/null
 }
 
 stop() {
@@ -58,7 +67,7 @@ stop() {
 case "${1:-}" in
 start) start ;;
 stop) stop ;;
-url) url ;;
+url) url "${2:-}" ;;
 seed)
 	[ -n "${DATABASE_URL:-}" ] || die "set DATABASE_URL (the embedded" \
 	    "database is seeded when make run, up or test create it)"

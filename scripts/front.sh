@@ -1,8 +1,12 @@
-#!/usr/bin/env bash
 # scripts/front.sh -- ROLE=front: only the front server, balancing over
 # the workers of several app hosts (README: Running on several hosts).
 #
 #   ROLE=front FRONT=nginx|lighttpd UPSTREAMS="ADDR:PORT ADDR:PORT" make up
+#
+# Sourced by scripts/stack.sh, whose `up` prepares the run directory and
+# the error log (fd 3), calls front_check before and front_up after that,
+# and waits until /users answers 200 (start the app hosts first); its
+# `down` stops what front_up recorded.
 #
 # Balancing and failover are the front server's: nginx's upstream
 # (least_conn, a failed connection or a timeout retried on the next
@@ -14,17 +18,28 @@
 #   UPSTREAM_READ_TIMEOUT (10)    waiting for a worker's answer: longer than
 #                                 the workers' own database bound
 #   UPSTREAM_FAIL_TIMEOUT (5)     how long a failed host is set aside
-# Returns once /users answers 200 (start the app hosts first).  `make
-# down` with the same PORT (scripts/stack.sh down) stops it.
-# Called by scripts/stack.sh up.
-set -euo pipefail
-. "$(dirname "$0")/common.sh"
+# shellcheck shell=bash
 
-BIND=${BIND:-127.0.0.1}
-RUN_DIR=$(state_dir)/$(run_dir_name)
 CONNECT=${UPSTREAM_CONNECT_TIMEOUT:-1}
 READ=${UPSTREAM_READ_TIMEOUT:-10}
 FAIL=${UPSTREAM_FAIL_TIMEOUT:-5}
+
+# front_check: die unless UPSTREAMS and the timeouts are well-formed.
+front_check() {
+	local a
+	[ -n "${UPSTREAMS:-}" ] ||
+	    die "ROLE=front needs UPSTREAMS=\"ADDR:PORT ...\" (the app hosts)"
+	for a in $UPSTREAMS; do
+		is_endpoint "$a" || die "UPSTREAMS: $a is not an IPv4 ADDR:PORT"
+	done
+	for a in "$CONNECT" "$READ" "$FAIL"; do
+		[[ $a =~ ^[1-9][0-9]{0,3}$ ]] ||
+		    die "UPSTREAM_*_TIMEOUT: $a is not a whole number of seconds (1 to 9999)"
+	done
+}
+
+# front_up: start FRONT over UPSTREAMS.
+front_up() { "front_$FRONT"; }
 
 # The nginx upstream block and the failover settings every request
 # inherits.  A 503 of a worker (database unavailable) is an answer: it
@@ -39,18 +54,20 @@ front_nginx() {
 		for a in $UPSTREAMS; do
 			echo "    server $a max_fails=1 fail_timeout=${FAIL}s;"
 		done
+		# Idle kept connections per nginx worker (nginx.conf keeps
+		# them: fastcgi_keep_conn): no connect per request across hosts.
+		echo "    keepalive 32;"
 		echo "}"
 		echo "fastcgi_next_upstream error timeout;"
 		echo "fastcgi_connect_timeout ${CONNECT}s;"
 		echo "fastcgi_send_timeout ${READ}s;"
 		echo "fastcgi_read_timeout ${READ}s;"
 	} >"$RUN_DIR/upstream.conf"
-	nginx_up "$RUN_DIR"
+	start_nginx
 }
 
 # lighttpd.conf, its fastcgi.server replaced by one entry per app host
-# (lighttpd-front.conf includes both).  It stays in the foreground of a
-# session of its own and writes its own pid file.
+# (lighttpd-front.conf includes both).
 front_lighttpd() {
 	local a
 	{
@@ -65,34 +82,6 @@ front_lighttpd() {
 		done
 		echo ') )'
 	} >"$RUN_DIR/upstream.conf"
-	PORT=$PORT BIND=$BIND RUN_DIR=$RUN_DIR WORKERS=1 WORKER_BIN=/nonexistent \
-	    RUN_USER=$(run_user) \
-	    setsid lighttpd -D -f "$ROOT/lighttpd-front.conf" \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	# lighttpd.conf's fastcgi.server needs these, though replaced.
+	WORKERS=1 WORKER_BIN=/nonexistent start_lighttpd "$ROOT/lighttpd-front.conf"
 }
-
-up() {
-	local a
-	case "$FRONT" in lighttpd|nginx) ;; *) die "FRONT=$FRONT: lighttpd or nginx" ;; esac
-	[ -n "${UPSTREAMS:-}" ] ||
-	    die "ROLE=front needs UPSTREAMS=\"ADDR:PORT ...\" (the app hosts)"
-	for a in $UPSTREAMS; do
-		[[ $a =~ ^[0-9.]+:[0-9]+$ ]] || die "UPSTREAMS: $a is not an IPv4 ADDR:PORT"
-	done
-	for a in "$CONNECT" "$READ" "$FAIL"; do
-		[[ $a =~ ^[1-9][0-9]*$ ]] || die "UPSTREAM_*_TIMEOUT: $a is not a whole number of seconds"
-	done
-	[ ! -s "$RUN_DIR/front.pid" ] || die "already up on port $PORT (make down first)"
-	port_free "$PORT" "$BIND" || die "port $PORT is in use"
-
-	prepare_run_dir "$RUN_DIR" ""
-	echo "$FRONT" >"$RUN_DIR/front"
-	if ! "front_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30; then
-		tail -n 20 "$RUN_DIR/error.log" >&2 || true
-		"$ROOT/scripts/stack.sh" down
-		die "/users did not answer 200 on port $PORT (are the app hosts up?)"
-	fi
-	log "$FRONT on http://$BIND:$PORT/users over $UPSTREAMS"
-}
-
-up

@@ -9,72 +9,312 @@
 #
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
-# (build/users-fcgi), FRONT_NICE, FRONT_CPUS (front_sched).  Everything
-# for one PORT lives in $(state_dir)/run-$PORT.  ROLE=app or ROLE=front
-# runs one part of a stack spread over several hosts: scripts/app.sh,
-# scripts/front.sh.
+# (build/users-fcgi), WORKER_ENV (VAR=VALUE words, without spaces, added
+# to the workers' environment: the sanitized test run's ASAN_OPTIONS),
+# CONNECTIONS (8192: client connections the front holds; nginx: per
+# worker process), LOG_SIZE (10M) and LOG_FILES (2): the error log's
+# cap, FRONT_NICE and FRONT_CPUS (front_sched).  Everything for one PORT
+# lives in $(state_dir)/run-$PORT.
+# ROLE=app or ROLE=front runs one part of a stack spread over several
+# hosts (scripts/app.sh, scripts/front.sh, sourced here): the same run
+# directory, log and recorded processes, app-ADDR-PORT for ROLE=app.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
 
 BIND=${BIND:-127.0.0.1}
+# Checked before any path is built from them.
+is_port "$PORT" || die "PORT=$PORT: a TCP port, 1 to 65535"
+case "$WORKERS" in
+''|0*|*[!0-9]*) die "WORKERS=$WORKERS: a number of processes, 1 to 1000" ;;
+esac
+[ "$WORKERS" -le 1000 ] || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
+CONNECTIONS=${CONNECTIONS:-8192}
+case "$CONNECTIONS" in
+''|0*|*[!0-9]*) die "CONNECTIONS=$CONNECTIONS: 1 to 8192" ;;
+esac
+[ "$CONNECTIONS" -le 8192 ] || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
+LOG_SIZE=${LOG_SIZE:-10M}
+LOG_FILES=${LOG_FILES:-2}
+[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
+[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
 STATE=$(state_dir)
 RUN_DIR=$STATE/$(run_dir_name)
+# shellcheck source=app.sh
+. "$ROOT/scripts/app.sh"
+# shellcheck source=front.sh
+. "$ROOT/scripts/front.sh"
 
-# Start the workers and nginx in front of them.
+# worker_argv: set WORKER_ARGV to the workers' command: the binary,
+# after `env $WORKER_ENV` if that is set.
+worker_argv() {
+	WORKER_ARGV=("$RUN_DIR/bin/users-fcgi")
+	# shellcheck disable=SC2206 # VAR=VALUE words
+	[ -z "${WORKER_ENV:-}" ] || WORKER_ARGV=(/usr/bin/env $WORKER_ENV "${WORKER_ARGV[@]}")
+}
+
+# sed_escape TEXT: TEXT as the replacement of an s|...|...| command.
+sed_escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
+
+# spawn_workers SPAWN-FCGI-OPTIONS...: spawn-fcgi binds the socket the
+# options name and, not forking (-n), becomes multiwatch, which keeps
+# WORKERS workers accepting on it; they inherit the error log (fd 3) as
+# stderr, and the environment, PGCLIENTENCODING excepted (the JSON is
+# UTF-8), as behind lighttpd (bin-copy-environment).
+spawn_workers() {
+	local u
+	u=$(run_user)
+	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 "$@" \
+	    ${u:+-u "$u"} -- \
+	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "${WORKER_ARGV[@]}" \
+	    </dev/null >/dev/null 2>&3 &
+	record_proc workers $! /usr/bin/multiwatch
+}
+
+# start_nginx: nginx from the template nginx.conf, with the upstream
+# block $RUN_DIR/upstream.conf written by the caller, in the foreground
+# of a session of its own, like lighttpd: its PID is ours to record, not
+# read from a file it can write; its log is fd 3.  All of nginx runs as
+# run_user, unless a port below 1024 needs a root master (its workers
+# still switch to the user).
+start_nginx() {
+	local u user_line="" as=()
+	u=$(run_user)
+	case "$RUN_DIR" in
+	*[\"\\]*) die "nginx cannot use the path $RUN_DIR (a quote or a backslash)" ;;
+	esac
+	make_private_dir "$RUN_DIR/nginx"
+	if [ -n "$u" ]; then
+		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
+		else as=(setpriv --reuid="$u" --regid="$u" --init-groups --); fi
+	fi
+	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
+	    -e "s|@CONNECTIONS@|$CONNECTIONS|g" \
+	    -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" -e "s|@USER@|$user_line|g" \
+	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
+	setsid "${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
+	    -e stderr -g 'daemon off;' </dev/null >/dev/null 2>&3 &
+	record_proc front $! /usr/sbin/nginx
+}
+
+# Start the workers on a unix socket and nginx in front of them.
 up_nginx() {
 	local u
 	u=$(run_user)
 	# keepalive: at most this many idle kept connections per nginx
 	# worker (nginx.conf keeps them: fastcgi_keep_conn).
-	printf 'upstream users_fcgi {\n    server unix:%s;\n    keepalive 32;\n}\n' \
+	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' \
 	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
-	# spawn-fcgi binds the socket and, not forking (-n), becomes
-	# multiwatch, whose workers inherit the error log as stderr.
-	setsid spawn-fcgi -n -s "$RUN_DIR/sock/users.sock" -M 0600 \
-	    ${u:+-u "$u" -U "$u"} -- \
-	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "$RUN_DIR/bin/users-fcgi" \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
-	echo $! >"$RUN_DIR/workers.pid"
-	nginx_up "$RUN_DIR"
+	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600 ${u:+-U "$u"}
+	start_nginx
 }
 
 # Start lighttpd, which spawns the workers.  It stays in the foreground
 # of a session of its own, so that its stderr -- which the workers
-# inherit -- is the error log; it writes its own pid file.
+# inherit -- is the error log (fd 3).
 up_lighttpd() {
-	PORT=$PORT BIND=$BIND WORKERS=$WORKERS RUN_DIR=$RUN_DIR \
-	    WORKER_BIN=$RUN_DIR/bin/users-fcgi RUN_USER=$(run_user) \
-	    setsid lighttpd -D -f "$ROOT/lighttpd.conf" \
-	    </dev/null >/dev/null 2>>"$RUN_DIR/error.log" &
+	case "$RUN_DIR" in
+	*[[:space:]]*) die "lighttpd splits its bin-path at spaces, and the run" \
+	    "directory $RUN_DIR holds one: choose a STATE_DIR without" ;;
+	esac
+	WORKERS=$WORKERS WORKER_BIN="${WORKER_ARGV[*]}" start_lighttpd "$ROOT/lighttpd.conf"
+}
+
+# start_lighttpd CONF: lighttpd with CONF, in the foreground of a
+# session of its own, its stderr the error log (fd 3).  CONF reads
+# WORKERS and WORKER_BIN from the environment, given by the caller.
+start_lighttpd() {
+	PORT=$PORT BIND=$BIND RUN_DIR=$RUN_DIR CONNECTIONS=$CONNECTIONS \
+	    RUN_USER=$(run_user) setsid lighttpd -D -f "$1" \
+	    </dev/null >/dev/null 2>&3 &
+	record_proc front $! /usr/sbin/lighttpd
+}
+
+# start_log: open fd 3 on the error log: rotatelogs, in a session of
+# its own, writes what comes to $RUN_DIR/log/error, then error.1, ...
+# (LOG_FILES files of LOG_SIZE, the oldest overwritten), and keeps
+# $RUN_DIR/error.log a link to the current one: an overload cannot fill
+# the disk.  It exits when the last process writing to it has.
+start_log() {
+	mkdir -m 0755 "$RUN_DIR/log"
+	exec 3> >(exec setsid rotatelogs -f -n "$LOG_FILES" -L "$RUN_DIR/error.log" \
+	    "$RUN_DIR/log/error" "$LOG_SIZE" >/dev/null 2>&1)
+	record_proc log $! /usr/bin/rotatelogs
+}
+
+# --- what `up` started, recorded where only root can write ---------------
+# $RUN_DIR/procs: "boot TIME", then "ROLE PID START SID EXE" per process
+# up started (START: clock ticks after boot, /proc/PID/stat field 22;
+# SID: its session).  `down` signals a PID only if that process still
+# has that start time and executable, in the same boot.
+
+boot_time() { sed -n 's/^btime //p' /proc/stat; }
+
+# proc_stat PID: "SID START" of process PID (fields 6 and 22 of its stat).
+proc_stat() {
+	sed 's/.*) //' "/proc/$1/stat" 2>/dev/null | cut -d' ' -f4,20
+}
+
+# record_proc ROLE PID EXE: once PID runs EXE (it may still be exec'ing
+# its way there), record it, and write its PID to $RUN_DIR/ROLE.pid.
+record_proc() {
+	local deadline=$((SECONDS + 5)) sid start
+	until [ "$(readlink "/proc/$2/exe" 2>/dev/null)" = "$3" ]; do
+		pid_alive "$2" && [ "$SECONDS" -lt "$deadline" ] ||
+		    { log "$1 (pid $2) did not start $3"; return 1; }
+		sleep 0.02
+	done
+	read -r sid start < <(proc_stat "$2")
+	[ -s "$RUN_DIR/procs" ] || echo "boot $(boot_time)" >"$RUN_DIR/procs"
+	echo "$1 $2 $start $sid $3" >>"$RUN_DIR/procs"
+	echo "$2" >"$RUN_DIR/$1.pid"
+}
+
+# recorded ROLE: "PID START SID EXE" of the process up started as ROLE, if
+# it still runs; fails (and says why) otherwise.
+recorded() {
+	local role pid start sid exe
+	[ -s "$RUN_DIR/procs" ] || return 1
+	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 1
+	while read -r role pid start sid exe; do
+		[ "$role" = "$1" ] || continue
+		if [ "$(proc_stat "$pid" | cut -d' ' -f2)" = "$start" ] &&
+		    [ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$exe" ] &&
+		    pid_alive "$pid"; then
+			echo "$pid $start $sid $exe"
+			return 0
+		fi
+		log "the $1 up started (pid $pid) is gone: pid $pid not signalled"
+	done <"$RUN_DIR/procs"
+	return 1
+}
+
+# stop_recorded ROLE SIG: stop_pid the process up started as ROLE.
+stop_recorded() {
+	local pid
+	read -r pid _ < <(recorded "$1") || return 0
+	stop_pid "$pid" "$2"
+}
+
+# wait_gone ROLE SECONDS: wait until the process up started as ROLE has
+# exited, SECONDS at most.
+wait_gone() {
+	local pid deadline=$((SECONDS + $2))
+	read -r pid _ < <(recorded "$1" 2>/dev/null) || return 0
+	while pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
+}
+
+# sweep: stop every process left in the sessions up started (the
+# workers of an nginx master or a lighttpd that was SIGKILLed...):
+# same session, started after its leader, running one of our programs.
+sweep() {
+	local role pid start sid exe p pstat psid pstart exes=() sids=()
+	[ -s "$RUN_DIR/procs" ] || return 0
+	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 0
+	while read -r role pid start sid exe; do
+		[ "$role" != boot ] || continue
+		sids+=("$sid:$start")
+		exes+=("$exe")
+	done <"$RUN_DIR/procs"
+	exes+=("$RUN_DIR/bin/users-fcgi")
+	for p in /proc/[0-9]*; do
+		p=${p#/proc/}
+		pstat=$(proc_stat "$p") || continue
+		read -r psid pstart <<<"$pstat"
+		for sid in "${sids[@]}"; do
+			[ "$psid" = "${sid%:*}" ] && [ "$pstart" -ge "${sid#*:}" ] || continue
+			for exe in "${exes[@]}"; do
+				if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ]; then
+					kill -TERM "$p" 2>/dev/null || true
+					echo "$p"
+				fi
+			done
+		done
+	done | while read -r p; do stop_pid "$p"; done
+}
+
+# up_check: die unless what this role needs is given and well-formed.
+up_check() {
+	case "${ROLE:-}" in
+	app) app_check ;;
+	front) front_check ;;
+	esac
+	case "${ROLE:-}:$FRONT" in
+	app:*|*:lighttpd|*:nginx) ;;
+	*) die "FRONT=$FRONT: lighttpd or nginx" ;;
+	esac
+	[ "${ROLE:-}" = front ] || [ -x "$WORKER_BIN" ] ||
+	    die "$WORKER_BIN is not built: run make"
+}
+
+# listen_free: die if where this role listens is taken.
+listen_free() {
+	if [ "${ROLE:-}" = app ]; then
+		port_free "${FCGI_LISTEN##*:}" "${FCGI_LISTEN%:*}" ||
+		    die "$FCGI_LISTEN is in use"
+	else
+		port_free "$PORT" "$BIND" || die "port $PORT is in use"
+	fi
+}
+
+# ready: has what up started come up?  (With a front: /users answers
+# 200 within 30 s.)  Says so.
+ready() {
+	local pid
+	if [ "${ROLE:-}" = app ]; then app_ready; return; fi
+	read -r pid _ < <(recorded front) &&
+	    wait_http_200 "http://$BIND:$PORT/users" 30 "$pid" || return 1
+	if [ "${ROLE:-}" = front ]; then
+		log "$FRONT on http://$BIND:$PORT/users over $UPSTREAMS"
+	else
+		log "$FRONT on http://$BIND:$PORT/users with $WORKERS workers"
+	fi
 }
 
 up() {
-	local bin=${WORKER_BIN:-$ROOT/build/users-fcgi}
-	if [ -n "${ROLE:-}" ]; then "$ROOT/scripts/$ROLE.sh"; return; fi
-	[ -x "$bin" ] || die "$bin is not built: run make"
-	case "$FRONT" in lighttpd|nginx) ;; *) die "FRONT=$FRONT: lighttpd or nginx" ;; esac
-	[ ! -s "$RUN_DIR/front.pid" ] || die "already up on port $PORT (make down first)"
-	port_free "$PORT" || die "port $PORT is in use"
+	WORKER_BIN=${WORKER_BIN:-$ROOT/build/users-fcgi}
+	up_check
+	state_dir_ready >/dev/null
+	if [ -e "$RUN_DIR" ] || [ -L "$RUN_DIR" ]; then
+		dir_trusted "$RUN_DIR" "$(id -un)"
+		! recorded front >/dev/null 2>&1 && ! recorded workers >/dev/null 2>&1 ||
+		    die "already up in $RUN_DIR (make down first)"
+		rm -rf -- "$RUN_DIR"
+	fi
+	listen_free
+	raise_nofile
+	[ -n "${ROLE:-}" ] || sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
 
-	if [ -z "${DATABASE_URL:-}" ]; then
-		"$ROOT/scripts/db.sh" start
-		DATABASE_URL=$("$ROOT/scripts/db.sh" url)
-		mkdir -p "$RUN_DIR"
+	# The run directory is root's: the run user writes only its
+	# sockets and nginx's temporary files (the logs go through fd 3).
+	mkdir -m 0755 "$RUN_DIR" "$RUN_DIR/www" "$RUN_DIR/bin"
+	start_log
+	make_private_dir "$RUN_DIR/sock"
+	[ "${ROLE:-}" = front ] || install -m 0755 "$WORKER_BIN" "$RUN_DIR/bin/users-fcgi"
+	if [ "${ROLE:-}" = app ]; then echo app; else echo "$FRONT"; fi >"$RUN_DIR/front"
+	worker_argv
+	if [ -z "${ROLE:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
 		touch "$RUN_DIR/embedded-db"
+		"$ROOT/scripts/db.sh" start
+		DATABASE_URL=$("$ROOT/scripts/db.sh" url users_fcgi_reader)
 	fi
 	export DATABASE_URL
-	# The run directory and the worker binary must be reachable by the
-	# run user: a copy of the binary lives here.
-	prepare_run_dir "$RUN_DIR" "$bin"
-	echo "$FRONT" >"$RUN_DIR/front"
 
-	if ! "up_$FRONT" || ! wait_http_200 "http://$BIND:$PORT/users" 30; then
+	case "${ROLE:-}" in
+	app) app_up ;;
+	front) front_up ;;
+	*) "up_$FRONT" ;;
+	esac || true
+	exec 3>&-
+	if ! ready; then
 		tail -n 20 "$RUN_DIR/error.log" >&2 || true
 		down
-		die "/users did not answer 200 on port $PORT"
+		case "${ROLE:-}" in
+		app) die "the workers did not start on $FCGI_LISTEN" ;;
+		front) die "/users did not answer 200 on port $PORT (are the app hosts up?)" ;;
+		*) die "/users did not answer 200 on port $PORT" ;;
+		esac
 	fi
 	front_sched
-	log "$FRONT on http://$BIND:$PORT/users with $WORKERS workers"
 }
 
 # FRONT_NICE, FRONT_CPUS (optional, for measuring scheduling: see
@@ -84,7 +324,7 @@ up() {
 front_sched() {
 	local p front
 	[ -n "${FRONT_NICE:-}${FRONT_CPUS:-}" ] || return 0
-	front=$(cat "$RUN_DIR/front.pid")
+	read -r front _ < <(recorded front) || return 0
 	for p in "$front" $(pgrep -P "$front"); do
 		[ "$(readlink "/proc/$p/exe")" != "$RUN_DIR/bin/users-fcgi" ] || continue
 		[ -z "${FRONT_NICE:-}" ] || renice -n "$FRONT_NICE" -p "$p" >/dev/null
@@ -104,22 +344,28 @@ graceful_signal() {
 }
 
 down() {
+	[ -e "$RUN_DIR" ] || [ -L "$RUN_DIR" ] || return 0
+	dir_trusted "$RUN_DIR" "$(id -un)"
 	# nginx (or lighttpd, which stops the workers it spawned), then the
-	# nginx workers' supervisor, which stops its children.
-	stop_pidfile "$RUN_DIR/front.pid" "$(graceful_signal)"
-	stop_pidfile "$RUN_DIR/workers.pid"
+	# nginx workers' supervisor, which stops its children; then whatever
+	# is left of them.
+	stop_recorded front "$(graceful_signal)"
+	stop_recorded workers TERM
+	# rotatelogs ends once it has written what they wrote last.
+	wait_gone log 3
+	sweep
 	if [ -e "$RUN_DIR/embedded-db" ] && ! other_runs; then
 		"$ROOT/scripts/db.sh" stop
 	fi
-	rm -rf "$RUN_DIR"
+	rm -rf -- "$RUN_DIR"
 }
 
 # Is a stack on another port still up?  (It shares the embedded database.)
 other_runs() {
-	local f
-	for f in "$STATE"/run-*/front.pid; do
-		[ -s "$f" ] && [ "$f" != "$RUN_DIR/front.pid" ] &&
-		    pid_alive "$(cat "$f")" && return 0
+	local d
+	for d in "$STATE"/run-*; do
+		[ "$d" != "$RUN_DIR" ] && [ -d "$d" ] || continue
+		(RUN_DIR=$d; recorded front >/dev/null 2>&1) && return 0
 	done
 	return 1
 }

@@ -94,6 +94,7 @@ check_eq "$L after a PostgreSQL restart, 300 requests (10 at a time) all succeed
     "200 300" "$(load "$T_URL/users" 300 10)"
 
 # --- PostgreSQL down: 503 in bounded time, workers survive --------------
+log_lines=$(wc -l <"$T_RUN_DIR/error.log")
 "$ROOT/scripts/db.sh" stop
 get "$T_URL/users" -w '%{time_total}' --max-time 3 >"$D/time"
 check_eq "$L database down: 503 within 3 s" 503 "$(status)"
@@ -103,6 +104,13 @@ check_eq "$L database down: 20 more requests all 503" "503 20" \
     "$(load "$T_URL/users" 20 5)"
 check "$L database down: libpq's reason is in the error log" \
     grep -q 'users-fcgi\[[0-9]*\]: app/db.c:[0-9]*: connect' "$T_RUN_DIR/error.log"
+# Logged per worker, not per request: each worker notes the lost
+# connection and its failed reconnect, then nothing more while it lasts
+# (21 requests, 5 workers: one line per request would be 21 or more).
+n=$(tail -n +"$((log_lines + 1))" "$T_RUN_DIR/error.log" | grep -c 'users-fcgi\[[0-9]*\]: ' || true)
+check "$L database down: 21 requests, $n lines in the error log (1 to 10, two per worker at most)" \
+    [ "$n" -ge 1 -a "$n" -le 10 ]
+[ "$n" -le 10 ] || tail -n +"$((log_lines + 1))" "$T_RUN_DIR/error.log" | grep 'users-fcgi\[' | cut -c1-160
 check_eq "$L database down: every worker still runs (same PIDs)" "$pids" \
     "$(worker_pids "$T_RUN_DIR")"
 

@@ -35,14 +35,39 @@ worker_pids() {
 	done | sort -n
 }
 
-# t_up: start a stack on a free port in the suite's state directory.
-# Uses FRONT, WORKERS, WORKER_BIN, DATABASE_URL from the environment.
-# Sets T_PORT, T_URL, T_RUN_DIR.  Returns non-zero if it did not come up.
+# copy_checkout DIR: the scripts, configurations, sql/ and the built
+# worker, as a checkout of their own at DIR (its own default state
+# directory).
+copy_checkout() {
+	mkdir -p "$1/build"
+	cp -r "$ROOT/scripts" "$ROOT/sql" "$ROOT/lighttpd.conf" "$ROOT/nginx.conf" "$1/"
+	cp "$ROOT/build/users-fcgi" "$1/build/"
+}
+
+# t_up [VAR=VALUE...]: start a stack on a free port in the suite's state
+# directory, with those settings added to the environment (FRONT,
+# WORKERS, WORKER_BIN, DATABASE_URL...).  Sets T_PORT, T_URL, T_RUN_DIR.
+# Returns non-zero if it did not come up.
 t_up() {
 	T_PORT=$(free_port)
 	T_URL=http://127.0.0.1:$T_PORT
 	T_RUN_DIR=$STATE_DIR/run-$T_PORT
-	PORT=$T_PORT "$ROOT/scripts/stack.sh" up
+	env "$@" PORT="$T_PORT" "$ROOT/scripts/stack.sh" up
+}
+
+# for_each_front FUNCTION [VAR=VALUE...]: for FRONT = lighttpd, then
+# nginx (exported): t_up with those settings, FUNCTION, then t_down
+# unless FUNCTION stopped the stack itself.  A stack that does not come
+# up is a failure, and the next front is tried.
+for_each_front() {
+	local fn=$1
+	shift
+	for FRONT in lighttpd nginx; do
+		export FRONT
+		if ! t_up "$@"; then fail "[$FRONT] the stack comes up"; continue; fi
+		"$fn"
+		[ ! -d "$T_RUN_DIR" ] || t_down
+	done
 }
 
 # t_down: stop the stack started by t_up.
@@ -66,14 +91,4 @@ load() {
 
 # raw_request PORT TEXT: send TEXT (printf escapes allowed) to the front
 # as it is, print every byte of the answer until the server closes.
-raw_request() {
-	"$PYTHON" -c '
-import socket, sys
-s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10)
-s.sendall(sys.argv[2].encode("latin-1").decode("unicode_escape").encode("latin-1"))
-while True:
-    b = s.recv(65536)
-    if not b:
-        break
-    sys.stdout.buffer.write(b)' "$1" "$2"
-}
+raw_request() { "$PYTHON" "$ROOT/tests/rawhttp.py" "$1" "$2"; }

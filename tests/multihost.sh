@@ -17,7 +17,9 @@
 #               traffic again within fail_timeout; lighttpd measured
 #   db cut      the database host's link down 3 s: JSON 503s within the
 #               workers' bound, then 200s, no worker restarted
-#   make down   on every host: no process left, no port open
+#   make down   on every host: no process left, no port open, even
+#               after nginx's master and an app host's multiwatch were
+#               SIGKILLed (they are recorded: their children are found)
 # Needs root (network namespaces).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -294,6 +296,10 @@ check_eq "$L db cut: no worker restarted on app host 1" "$pids1" "$(app_workers 
 check_eq "$L db cut: no worker restarted on app host 2" "$pids2" "$(app_workers 2)"
 
 # --- make down on every host -------------------------------------------
+# ... even after a SIGKILL: nginx's master on the front host (its workers
+# left behind) and app host 1's multiwatch (its workers left behind).
+kill -KILL "$(cat "$D/front/run-$NGINX_PORT/front.pid")" \
+    "$(cat "$D/app1/app-$APP1_IP-$FCGI_PORT/workers.pid")"
 on front env PORT=$NGINX_PORT STATE_DIR="$D/front" make -s -C "$ROOT" down
 on front env PORT=$LIGHTTPD_PORT STATE_DIR="$D/front" make -s -C "$ROOT" down
 app_make_down 1

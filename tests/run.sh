@@ -25,10 +25,11 @@ trap cleanup EXIT
 
 # suite NAME COMMAND...: run one test script; its crash is a failure.
 suite() {
-	local name=$1 rc=0
+	local name=$1 rc=0 t0=$SECONDS
 	shift
 	printf '\n== %s\n' "$name"
 	"$@" || rc=$?
+	printf '   (%s: %d s)\n' "$name" "$((SECONDS - t0))"
 	if [ "$rc" -ne 0 ]; then
 		printf 'FAILED  %s exited with status %d\n' "$name" "$rc"
 		echo fail >>"$T_RESULTS"

@@ -34,6 +34,14 @@ check_eq "make up: 100 users, the seed's first one first" \
     "$(curl -s "$URL" | "$PYTHON" -c 'import json,sys; u=json.load(sys.stdin); print(len(u), u[0]["username"])')"
 check_eq "make up: the seed holds 2000 users" 2000 \
     "$(psql -X -At -d "$("$ROOT/scripts/db.sh" url)" -c 'SELECT count(*) FROM users')"
+# Finding 7: the workers' sessions, as PostgreSQL sees them.
+check_eq "make up: the workers connect as a role that is no superuser and may only read users (super, select, insert, create)" \
+    "f|t|f|f" "$(psql -X -At -d "$("$ROOT/scripts/db.sh" url)" -c "SELECT DISTINCT
+    r.rolsuper, has_table_privilege(r.oid, 'users', 'SELECT'),
+    has_table_privilege(r.oid, 'users', 'INSERT, UPDATE, DELETE, TRUNCATE'),
+    has_database_privilege(r.oid, 'users', 'CREATE')
+    FROM pg_stat_activity a JOIN pg_roles r ON r.oid = a.usesysid
+    WHERE a.application_name = 'users-fcgi'")"
 check "make up refuses a port in use" \
     bash -c "! make -s -C '$ROOT' up PORT=$PORT 2>/dev/null"
 pids=$(started_pids)

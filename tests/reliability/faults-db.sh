@@ -152,12 +152,8 @@ freeze() {
 	expect_clean "$L"
 }
 
-for FRONT in lighttpd nginx; do
-	export FRONT
-	if ! WORKERS=5 t_up; then
-		fail "[$FRONT] the stack comes up"
-		continue
-	fi
+db_faults() {
+	local pids
 	pids=$(worker_pids "$T_RUN_DIR")
 	restart
 	if [ "$FRONT" = lighttpd ]; then
@@ -167,5 +163,5 @@ for FRONT in lighttpd nginx; do
 		check_eq "[$FRONT] no worker was restarted by the stalls" "$pids" \
 		    "$(worker_pids "$T_RUN_DIR")"
 	fi
-	t_down
-done
+}
+for_each_front db_faults WORKERS=5

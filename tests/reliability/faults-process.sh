@@ -14,6 +14,10 @@
 #                 (5 in the workers, 5 queued in the front): all are
 #                 answered 200, then nothing is left.
 #   SIGTERM       lighttpd's immediate stop: no worker is left.
+#   worker TERM   SIGTERM to every worker while each is in the middle of a
+#                 request (its query waits on a lock): each request is
+#                 answered in full (200, the whole JSON), then the workers
+#                 exit and are replaced.  lighttpd and nginx.
 set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
@@ -93,6 +97,28 @@ in_flight() {
 	sleep 0.2
 }
 
+# --- SIGTERM to the workers in the middle of their requests ---------------
+worker_term() {
+	local L="[$FRONT] SIGTERM to busy workers" pids total ok ms
+	pids=$(worker_pids "$T_RUN_DIR")
+	hold_lock 2
+	LOAD_LOG=$D/term-$FRONT.log
+	rm -f "$LOAD_LOG"
+	"$PYTHON" "$R/loadgen.py" run "$T_URL/users" "$LOAD_LOG" --clients 5 --requests 5 &
+	LOAD_PID=$!
+	wait_blocked 5 || true
+	# shellcheck disable=SC2086 # a list of PIDs
+	kill -TERM $pids
+	wait "$LOAD_PID" "$LOCK_PID" || true
+	LOAD_PID= LOCK_PID=
+	read -r total ok _ _ bad _ < <(counts)
+	check_eq "$L: 5 requests in progress, all answered 200 with the whole JSON" \
+	    "5 5 0" "$total $ok $bad"
+	ms=$(wait_workers 5 15) || ms=timeout
+	check "$L: 5 workers again (after $ms ms), none of them the old ones" \
+	    [ "$ms" != timeout -a -z "$(worker_pids "$T_RUN_DIR" | grep -Fxf <(echo "$pids"))" ]
+}
+
 # --- graceful stop with requests in flight ---------------------------------
 graceful() {
 	local L="[$FRONT] graceful stop" t0 total ok
@@ -141,6 +167,7 @@ for FRONT in lighttpd nginx; do
 	fi
 	DB_STATEMENT_TIMEOUT=10000 WORKERS=5 t_up ||
 	    { fail "[$FRONT] the stack comes up again"; continue; }
+	worker_term
 	graceful
 done
 FRONT=lighttpd

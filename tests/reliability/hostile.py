@@ -14,8 +14,11 @@ what comes back and classifies it:
   timeout            nothing within 5 s
 
 A case passes when every outcome is in its allowed set.  REJECT (any 4xx,
-or a close) is what a malformed request must get; ANY adds 2xx for
-requests that are odd but valid HTTP.  No case allows a 5xx, except the
+or a close) is what a malformed request must get; ANSWER (a 2xx or a 4xx,
+never a silent close) is what a request that is odd but valid HTTP must
+get; ANY (REJECT or a 2xx) is for the few invalid requests that a server
+may also take as valid.  20 pipelined requests, alternately for /users
+and /nope, must get their 20 answers, complete and in order.  No case allows a 5xx, except the
 two answers RFC 9110 itself prescribes: 501 for a method or transfer
 coding the server does not implement, 505 for an HTTP version it does
 not support.  Then the slow cases: a request trickled byte by byte, and
@@ -24,14 +27,18 @@ still be answered quickly.
 
 Prints one line per case: "PASS|FAIL <TAB> name <TAB> outcomes".
 """
-import http.client
+import os
 import socket
 import sys
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import rawhttp  # noqa: E402
+
 HOST = "127.0.0.1"
 REJECT = {"4xx", "close"}
 ANY = REJECT | {"1xx", "2xx"}
+ANSWER = {"1xx", "2xx", "4xx"}
 EOF = True
 H = b"Host: localhost\r\n"
 
@@ -66,9 +73,9 @@ CASES = [
     ("PROPFIND", req(b"PROPFIND /users HTTP/1.1", b"Depth: 1\r\n"), REJECT | {"501"}),
     ("no URI", req(b"GET HTTP/1.1"), REJECT),
     ("no version, extra tokens", req(b"GET /users x y HTTP/1.1"), REJECT),
-    ("absolute-form URI", req(b"GET http://evil.example/users HTTP/1.1"), ANY),
+    ("absolute-form URI", req(b"GET http://evil.example/users HTTP/1.1"), ANSWER),
     ("HTTP/0.9", b"GET /users\r\n", REJECT | {"raw"}, EOF),
-    ("HTTP/1.0", b"GET /users HTTP/1.0\r\n\r\n", ANY),
+    ("HTTP/1.0", b"GET /users HTTP/1.0\r\n\r\n", ANSWER),
     ("HTTP/3.0 in the request line", req(b"GET /users HTTP/3.0"), REJECT | {"505"}),
     ("version HTTP/1.1x", req(b"GET /users HTTP/1.1x"), REJECT | {"505"}),
     ("HTTP/2 preface on HTTP/1", b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", REJECT | {"raw", "505"}, EOF),
@@ -82,14 +89,14 @@ CASES = [
     ("encoded traversal", req(b"GET /%2e%2e/%2e%2e/etc/passwd HTTP/1.1"), REJECT),
     ("backslash traversal", req(b"GET /..\\..\\etc\\passwd HTTP/1.1"), REJECT),
     ("overlong UTF-8 dots", req(b"GET /%c0%ae%c0%ae/etc/passwd HTTP/1.1"), REJECT),
-    ("traversal back to /users", req(b"GET /x/../users HTTP/1.1"), ANY),
+    ("traversal back to /users", req(b"GET /x/../users HTTP/1.1"), ANSWER),
     ("invalid UTF-8 in the path", req(b"GET /users/\xff\xfe HTTP/1.1"), REJECT),
     # --- headers
     ("HTTP/1.1 without Host", b"GET /users HTTP/1.1\r\n\r\n", REJECT),
     ("two different Host headers", req(b"GET /users HTTP/1.1", b"Host: evil.example\r\n"), REJECT),
     ("Host with a space", b"GET /users HTTP/1.1\r\nHost: a b\r\n\r\n", REJECT),
     ("300 headers (5 KiB)", req(b"GET /users HTTP/1.1", b"".join(
-        b"X-H%d: v\r\n" % i for i in range(300))), ANY),
+        b"X-H%d: v\r\n" % i for i in range(300))), ANSWER),
     ("5000 headers (60 KiB)", req(b"GET /users HTTP/1.1", b"".join(
         b"X-H%d: v\r\n" % i for i in range(5000))), REJECT),
     ("huge header value (64 KiB)", req(b"GET /users HTTP/1.1", b"X-Big: " + b"v" * 65536 + b"\r\n"), REJECT),
@@ -99,12 +106,12 @@ CASES = [
     ("space in a header name", req(b"GET /users HTTP/1.1", b"Bad Name: x\r\n"), REJECT),
     ("space before the colon", req(b"GET /users HTTP/1.1", b"X-A : x\r\n"), REJECT),
     # RFC 9112 5.2: reject obs-fold, or replace it by spaces (lighttpd)
-    ("obsolete line folding", req(b"GET /users HTTP/1.1", b"X-A: a\r\n  folded\r\n"), ANY),
+    ("obsolete line folding", req(b"GET /users HTTP/1.1", b"X-A: a\r\n  folded\r\n"), ANSWER),
     ("NUL in a header value", req(b"GET /users HTTP/1.1", b"X-A: a\x00b\r\n"), REJECT),
     ("bare CR in a header value", req(b"GET /users HTTP/1.1", b"X-A: a\rb\r\n"), REJECT),
     ("control bytes in a header name", req(b"GET /users HTTP/1.1", b"X-\x01\x02: x\r\n"), REJECT),
     # --- bodies and framing
-    ("GET with a body", req(b"GET /users HTTP/1.1", b"Content-Length: 5\r\n", b"hello"), ANY),
+    ("GET with a body", req(b"GET /users HTTP/1.1", b"Content-Length: 5\r\n", b"hello"), ANSWER),
     ("negative Content-Length", req(b"GET /users HTTP/1.1", b"Content-Length: -1\r\n"), REJECT),
     ("non-numeric Content-Length", req(b"POST /users HTTP/1.1", b"Content-Length: abc\r\n"), REJECT),
     ("two different Content-Lengths", req(b"POST /users HTTP/1.1",
@@ -128,63 +135,47 @@ CASES = [
     ("unknown transfer coding", req(b"POST /users HTTP/1.1", b"Transfer-Encoding: xchunked\r\n",
         b"0\r\n\r\n"), REJECT | {"501"}),
     ("chunked on GET", req(b"GET /users HTTP/1.1", b"Transfer-Encoding: chunked\r\n",
-        b"5\r\nhello\r\n0\r\n\r\n"), ANY),
-    ("Expect: 100-continue on GET", req(b"GET /users HTTP/1.1", b"Expect: 100-continue\r\n"), ANY),
+        b"5\r\nhello\r\n0\r\n\r\n"), ANSWER),
+    ("Expect: 100-continue on GET", req(b"GET /users HTTP/1.1", b"Expect: 100-continue\r\n"), ANSWER),
     # RFC 9110 10.1.1: a server MAY answer 417 to an unknown expectation
-    ("unknown Expect", req(b"GET /users HTTP/1.1", b"Expect: teapot\r\n"), ANY),
+    ("unknown Expect", req(b"GET /users HTTP/1.1", b"Expect: teapot\r\n"), ANSWER),
     # --- not HTTP at all
     ("TLS ClientHello on the plain port", CLIENT_HELLO, REJECT, EOF),
     ("SSH banner", b"SSH-2.0-OpenSSH_9.2\r\n", REJECT, EOF),
     ("4 KiB of binary noise", bytes((i * 7919 + 13) % 256 for i in range(4096)), REJECT, EOF),
     ("only CRLFs", b"\r\n" * 100, REJECT, EOF),
     ("empty connection", b"", REJECT, EOF),
-    ("bare LF line ends", b"GET /users HTTP/1.1\nHost: x\nConnection: close\n\n", ANY),
-    ("20 pipelined requests", (b"GET /users HTTP/1.1\r\n" + H + b"\r\n") * 19
-        + req(b"GET /users HTTP/1.1"), ANY),
+    ("bare LF line ends", b"GET /users HTTP/1.1\nHost: x\nConnection: close\n\n", ANSWER),
 ]
 
 
-def outcomes(data, closed):
-    """Classify what came back: statuses of HTTP/1.x responses, or
-    close / raw / timeout."""
-    if not data:
-        return ["close" if closed else "timeout"]
-    if not data.startswith(b"HTTP/1."):
-        return ["raw"]
-    found = []
-    for part in data.split(b"HTTP/1.")[1:]:
-        code = part[2:5]
-        if code.isdigit():
-            found.append(code.decode())
-    return found or ["raw"]
-
-
 def send_case(port, payload, eof=False, wait=5.0):
-    s = socket.create_connection((HOST, port), timeout=wait)
-    data, closed = b"", False
+    """Send payload on a connection of its own; the outcome of each
+    response that comes back, in order (rawhttp reads them as the server
+    framed them), or close / raw / timeout."""
+    found = []
+    conn = rawhttp.Conn(port, timeout=wait)
     try:
         try:
-            s.sendall(payload)
+            conn.send(payload)
             if eof:
-                s.shutdown(socket.SHUT_WR)
+                conn.sock.shutdown(socket.SHUT_WR)
         except OSError:
             pass  # the server may close before it has read everything
-        deadline = time.monotonic() + wait
-        while time.monotonic() < deadline:
+        while True:
             try:
-                chunk = s.recv(65536)
+                status, _, _ = conn.response()
+            except (EOFError, ConnectionError):
+                if conn.buf:  # bytes that are no response head
+                    return found + ["raw"]
+                return found or ["close"]
             except socket.timeout:
-                break
-            except OSError:
-                closed = True
-                break
-            if not chunk:
-                closed = True
-                break
-            data += chunk
+                return found or ["timeout"]
+            except ValueError:
+                return found + ["raw"]
+            found.append(str(status))
     finally:
-        s.close()
-    return outcomes(data, closed)
+        conn.close()
 
 
 def allowed(outcome, allow):
@@ -205,25 +196,32 @@ def report(name, ok, outs):
     sys.stdout.flush()
 
 
+def pipelined(port, n=20):
+    """n requests in one write, alternately GET /users and GET /nope, the
+    last with Connection: close: n complete answers, in order."""
+    paths = ["/users" if i % 2 == 0 else "/nope" for i in range(n)]
+    payload = b"".join(b"GET " + p.encode() + b" HTTP/1.1\r\n" + H + b"\r\n"
+                       for p in paths[:-1]) + req(b"GET " + paths[-1].encode()
+                                                 + b" HTTP/1.1")
+    want = ["200" if p == "/users" else "404" for p in paths]
+    outs = send_case(port, payload)
+    report("%d pipelined requests, /users and /nope in turn: %d answers in "
+           "order" % (n, n), outs == want, outs)
+
+
 def trickle(port):
     """A valid request sent one byte every 10 ms: answered 200."""
     payload = req(b"GET /users HTTP/1.1", b"Connection: close\r\n")
-    s = socket.create_connection((HOST, port), timeout=5)
-    data = b""
+    conn = rawhttp.Conn(port, timeout=5)
     try:
         for i in range(len(payload)):
-            s.sendall(payload[i:i + 1])
+            conn.send(payload[i:i + 1])
             time.sleep(0.01)
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        pass
+        outs = [str(conn.response()[0])]
+    except (OSError, EOFError, ValueError) as e:
+        outs = [type(e).__name__]
     finally:
-        s.close()
-    outs = outcomes(data, True)
+        conn.close()
     report("slow headers: one byte every 10 ms", outs == ["200"], outs)
 
 
@@ -238,11 +236,11 @@ def slowloris(port, n=200):
             s.sendall(b"GET /users HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             socks.append(s)
         start = time.monotonic()
-        conn = http.client.HTTPConnection(HOST, port, timeout=5)
+        conn = rawhttp.Conn(port, timeout=5)
         try:
-            conn.request("GET", "/users", headers={"Connection": "close"})
-            status = str(conn.getresponse().status)
-        except (OSError, http.client.HTTPException):
+            conn.send(req(b"GET /users HTTP/1.1"))
+            status = str(conn.response()[0])
+        except (OSError, EOFError, ValueError):
             status = "close"
         finally:
             conn.close()
@@ -266,6 +264,7 @@ def main():
         except OSError as e:
             outs = ["connect-error:" + type(e).__name__]
         report(name, all(allowed(o, allow) for o in outs), outs)
+    pipelined(port)
     trickle(port)
     slowloris(port)
 

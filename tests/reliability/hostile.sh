@@ -11,16 +11,10 @@ set -euo pipefail
 D=$T_TMP/hostile
 mkdir -p "$D"
 
-for FRONT in lighttpd nginx; do
-	export FRONT
-	L="[$FRONT] hostile"
-	if ! WORKERS=5 t_up; then
-		fail "[$FRONT] the stack comes up"
-		continue
-	fi
+hostile() {
+	local L="[$FRONT] hostile" pids n=0 verdict name outs
 	pids=$(worker_pids "$T_RUN_DIR")
 	"$PYTHON" "$R/hostile.py" "$T_PORT" >"$D/$FRONT.tsv" || true
-	n=0
 	while IFS=$'\t' read -r verdict name outs; do
 		n=$((n + 1))
 		[ "${#outs}" -le 60 ] || outs="${outs:0:60}..."
@@ -30,5 +24,5 @@ for FRONT in lighttpd nginx; do
 	check "$L: $n cases were sent (at least 30)" [ "$n" -ge 30 ]
 	check_eq "$L: no worker died (same PIDs)" "$pids" "$(worker_pids "$T_RUN_DIR")"
 	check_eq "$L: /users still answers 200" 200 "$(http_code "$T_URL/users")"
-	t_down
-done
+}
+for_each_front hostile WORKERS=5

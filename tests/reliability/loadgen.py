@@ -24,7 +24,6 @@
       max_ms the slowest in milliseconds.
 """
 import argparse
-import http.client
 import json
 import os
 import sys
@@ -32,25 +31,35 @@ import threading
 import time
 import urllib.parse
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
+import rawhttp  # noqa: E402
+
 
 def one_request(host, port, method, path, timeout):
-    """Send one request; return (status, body_ok)."""
-    conn = http.client.HTTPConnection(host, port, timeout=timeout)
+    """Send one request; return (status, body_ok).  The answer is read
+    raw (rawhttp): a HEAD answer with a body, or any byte after the
+    answer, makes body_ok false."""
     try:
-        conn.request(method, path, headers={"Connection": "close"})
-        resp = conn.getresponse()
-        body = resp.read()
-        status = resp.status
-    except (OSError, http.client.HTTPException):
+        conn = rawhttp.Conn(port, timeout=timeout)
+    except OSError:
+        return 0, False
+    try:
+        conn.send(("%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
+                   % (method, path, host)).encode())
+        status, _, body = conn.response(method)
+        extra = conn.rest()
+    except (OSError, EOFError, ValueError):
         return 0, False
     finally:
         conn.close()
+    if extra:
+        return status, False
+    if method == "HEAD":
+        return status, body == b""
     try:
         doc = json.loads(body) if body else None
     except ValueError:
         return status, False
-    if method == "HEAD":
-        return status, body == b""
     if status == 200:
         return status, isinstance(doc, list)
     return status, isinstance(doc, dict) and isinstance(doc.get("error"), str)

@@ -6,6 +6,10 @@
 #     the run user, real, effective, saved and filesystem IDs alike.
 #   * Nothing under the state directory is writable by others: no file,
 #     directory or socket (PostgreSQL's included).
+#   * As root without STATE_DIR (the default, which the rest of the suite
+#     never uses): the state lives under /var/lib/users-fcgi, root's; in
+#     the run directory, root's too, the run user owns only its sockets
+#     directory and nginx's temporary files (the logs are root's).
 #   * A password in DATABASE_URL shows in no log, no response, no process
 #     title, even when that role is refused and when its query fails.
 #   * Every answer of the worker (200, HEAD, 404, 405, 503) carries
@@ -73,13 +77,8 @@ check_hygiene() {
 }
 
 u=$(run_user)
-for FRONT in lighttpd nginx; do
-	export FRONT
-	L="[$FRONT]"
-	if ! DATABASE_URL=$URL WORKERS=3 t_up; then
-		fail "$L the stack comes up with a password in DATABASE_URL"
-		continue
-	fi
+privilege() {
+	local L="[$FRONT]" uid gid want n p
 
 	# --- the run user -------------------------------------------------
 	if [ -n "$u" ]; then
@@ -146,6 +145,32 @@ for FRONT in lighttpd nginx; do
 	    bash -c '! cat "$2"/*.head "$2"/*.body | grep -qF -- "$1"' _ "$SECRET" "$D"
 	check "$L no response carries libpq or SQL text" \
 	    bash -c '! cat "$1"/*.body | grep -qiE "permission|denied|fatal|select|postgres|libpq|socket|role"' _ "$D"
-	t_down
-done
+}
+for_each_front privilege DATABASE_URL="$URL" WORKERS=3
+
+# --- as root, no STATE_DIR: the default state directory -----------------
+if [ -n "$u" ]; then
+	L="[default state]"
+	co=$T_TMP/privilege-checkout
+	copy_checkout "$co"
+	P=$(free_port)
+	st=$(env -u STATE_DIR bash -c '. "$1/scripts/common.sh"; state_dir' _ "$co")
+	if env -u STATE_DIR PORT="$P" FRONT=nginx WORKERS=2 DATABASE_URL="$URL" \
+	    "$co/scripts/stack.sh" up; then
+		check "$L $st is under /var/lib/users-fcgi" \
+		    [ "${st#/var/lib/users-fcgi/}" != "$st" ]
+		check_eq "$L it and its parent are root's, mode 755" \
+		    "root 755 root 755 root 755" \
+		    "$(stat -c '%U %a' "$(dirname "$st")" "$st" "$st/run-$P" | tr '\n' ' ' | sed 's/ $//')"
+		check_eq "$L in run-$P, $u owns only nginx/ and sock/ (the logs are root's)" \
+		    "nginx sock" \
+		    "$(find "$st/run-$P" -mindepth 1 -maxdepth 1 -user "$u" -printf '%f\n' | sort | tr '\n' ' ' | sed 's/ $//')"
+		check_eq "$L nothing in it is writable by group or others" "" \
+		    "$(find "$st" -perm /022 ! -type l)"
+	else
+		fail "$L the stack comes up without STATE_DIR"
+	fi
+	env -u STATE_DIR PORT="$P" "$co/scripts/stack.sh" down || true
+	rm -rf "$st"
+fi
 restore_role

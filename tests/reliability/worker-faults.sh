@@ -80,7 +80,7 @@ pidns() {
 	[ -z "$(run_user)" ] || chown "$(run_user):" "$dir" "$dir/error.log"
 	make_private_dir "$dir/sock"
 	install -m 0755 "$ROOT/build/users-fcgi" "$dir/bin/users-fcgi"
-	PORT=$port BIND=127.0.0.1 WORKERS=2 RUN_DIR=$dir \
+	PORT=$port BIND=127.0.0.1 WORKERS=2 RUN_DIR=$dir CONNECTIONS=64 \
 	    WORKER_BIN=$dir/bin/users-fcgi RUN_USER=$(run_user) \
 	    unshare --pid --fork --mount-proc --kill-child=TERM \
 	    lighttpd -D -f "$ROOT/lighttpd.conf" \

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# tests/reliability/logcap.sh -- an overload cannot fill the disk with
+# logs (issue 10, finding 17).  Each front is held to CONNECTIONS=500
+# and 1,500 clients connect, request and close without pause for 8 s:
+# lighttpd logs "sockets disabled/enabled again" at every crossing of its
+# limit, nginx "worker_connections are not enough".  With the log held to
+# LOG_FILES=2 files of LOG_SIZE=4K, the stack's logs on disk hold at most
+# 2 x 4 KiB (+ 8 KiB for the lines being written at a switch), and the
+# current error log holds the latest lines.
+set -euo pipefail
+# shellcheck source=faults.bash
+. "$(dirname "$0")/faults.bash"
+
+D=$T_TMP/logcap
+mkdir -p "$D"
+CAP=$((2 * 4096 + 8192))
+
+logcap() {
+	local L="[$FRONT] overload" bytes lines
+	"$PYTHON" "$R/conns.py" churn "$T_PORT" 1500 --seconds 8 >"$D/churn-$FRONT" || true
+	sleep 0.5
+	printf '        %s: %s\n' "$L" "$(tr '\n' ' ' <"$D/churn-$FRONT")"
+	lines=$(cat "$T_RUN_DIR/error.log" | grep -ciE 'sockets (disabled|enabled)|not enough' || true)
+	bytes=$(find "$T_RUN_DIR" -path "$T_RUN_DIR/nginx" -prune -o -type f \
+	    \( -name 'error*' -o -path '*/log/*' \) -printf '%s\n' | awk '{ n += $1 } END { print n + 0 }')
+	check "$L: the front logged its connection limit ($lines lines in the current log)" \
+	    [ "$lines" -gt 0 ]
+	check "$L: the logs on disk hold $bytes bytes (at most $CAP)" [ "$bytes" -le "$CAP" ]
+}
+for_each_front logcap WORKERS=5 CONNECTIONS=500 LOG_FILES=2 LOG_SIZE=4K
