@@ -54,9 +54,12 @@ front_nginx() {
 		for a in $UPSTREAMS; do
 			echo "    server $a max_fails=1 fail_timeout=${FAIL}s;"
 		done
-		# Idle kept connections per nginx worker (nginx.conf keeps
-		# them: fastcgi_keep_conn): no connect per request across hosts.
-		echo "    keepalive 32;"
+		# No keepalive here: nginx picks a kept connection without
+		# knowing whether its worker is busy with another one, so a
+		# request can queue behind a database wait on one worker while
+		# others are idle (measured: 3,011 ms during the database cut of
+		# tests/multihost.sh, bound 2,000 + 1,000).  A connection per
+		# request lets least_conn and the backlog find a free worker.
 		echo "}"
 		echo "fastcgi_next_upstream error timeout;"
 		echo "fastcgi_connect_timeout ${CONNECT}s;"
