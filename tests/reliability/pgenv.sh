@@ -23,10 +23,13 @@ mkdir -p "$D/bin" "$D/env"
 chmod 0755 "$D" "$D/bin"
 chmod 0777 "$D/env"
 unset_args=$(for v in $PASSED $NOT_PASSED; do printf ' -u %s' "$v"; done)
+# A copy of the worker beside the wrapper: the run user may not be able
+# to enter the checkout (a clone under a private directory).
+install -m 0755 "$ROOT/build/users-fcgi" "$D/bin/users-fcgi.real"
 cat >"$D/bin/users-fcgi" <<EOF
 #!/bin/sh
 env >"$D/env/\$\$"
-exec env $unset_args "$ROOT/build/users-fcgi"
+exec env $unset_args "$D/bin/users-fcgi.real"
 EOF
 chmod 0755 "$D/bin/users-fcgi"
 
