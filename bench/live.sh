@@ -6,9 +6,10 @@
 #   make up; make load        the stack `make up` runs (PORT, default 8080)
 #   make load STACK=NAME      NAME = axum, fastapi, fastapi-async, c-lighttpd
 #                             or c-nginx: started for the run on a free port
-#                             (or PORT) against the embedded database
-#                             (scripts/db.sh, started if it is not running
-#                             and then stopped again), stopped afterwards
+#                             (or PORT) against DATABASE_URL, else the
+#                             embedded database (scripts/db.sh, started if
+#                             it is not running and then stopped again),
+#                             stopped afterwards
 #
 # Knobs (make variables or environment): REQUESTS (50000), CONCURRENCY
 # (10), KEEPALIVE=1 (keep connections instead of one per request),
@@ -22,11 +23,13 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/../scripts/common.sh"
 # shellcheck source=lib/stacks.sh
 . "$BENCH_DIR/lib/stacks.sh"
+# shellcheck source=lib/db.sh
+. "$BENCH_DIR/lib/db.sh"
 
 REQUESTS=${REQUESTS:-50000}
 CONCURRENCY=${CONCURRENCY:-10}
 STACK=${STACK:-}
-OUT="" DB_URL="" DB_STARTED="" KEEP_OUT="" BENCH_STATE=$(state_dir)
+OUT="" DB_URL="" KEEP_OUT="" BENCH_STATE=$(state_dir)
 
 # start_stack: the embedded database (if it is not running), then STACK
 # on GIVEN_PORT or a free port; sets URL.
@@ -38,11 +41,7 @@ start_stack() {
 	if [ -n "$peers" ]; then
 		"$BENCH_DIR/peers/prepare.sh" "$peers" || exit 1
 	fi
-	DB_URL=$("$ROOT/scripts/db.sh" url)
-	if ! psql -X -At -d "$DB_URL" -c 'SELECT 1' >/dev/null 2>&1; then
-		DB_STARTED=1
-		"$ROOT/scripts/db.sh" start
-	fi
+	bench_db
 	OUT=$(mktemp -d /tmp/users-fcgi-load.XXXXXX)
 	mkdir -p "$OUT/logs"
 	log "starting $STACK"
@@ -55,7 +54,7 @@ start_stack() {
 
 cleanup() {
 	stack_down
-	if [ -n "$DB_STARTED" ]; then "$ROOT/scripts/db.sh" stop || true; fi
+	bench_db_stop
 	# Keep the log of a stack that failed to start.
 	if [ -n "$OUT" ] && [ -z "$KEEP_OUT" ]; then rm -rf "$OUT"; fi
 }

@@ -56,6 +56,8 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 . "$BENCH_DIR/lib/load.sh"
 # shellcheck source=lib/progress.sh
 . "$BENCH_DIR/lib/progress.sh"
+# shellcheck source=lib/db.sh
+. "$BENCH_DIR/lib/db.sh"
 
 PY=$PYTHON
 BENCH_REQUESTS=${BENCH_REQUESTS:-50000}
@@ -71,12 +73,10 @@ BENCH_OPEN_COMMON=${BENCH_OPEN_COMMON:-auto}
 BENCH_OPEN_SECONDS=${BENCH_OPEN_SECONDS:-10}
 BENCH_OPEN_CONNECTIONS=${BENCH_OPEN_CONNECTIONS:-200}
 BENCH_STATE=${BENCH_STATE_DIR:-$(state_dir)/bench}
-DB_URL="" DB_STARTED="" PG_PID="" OUT="" CLAIMED="" OPEN_COMMON=""
+DB_URL="" PG_PID="" OUT="" CLAIMED="" OPEN_COMMON=""
 declare -A C_SECS=()	# round -> seconds of c-lighttpd's close run
 
 # --- configuration --------------------------------------------------------
-
-is_count() { [[ "$1" =~ ^[1-9][0-9]*$ ]]; }
 
 configure() {
 	local s m w v
@@ -134,7 +134,7 @@ prepare() {
 		# shellcheck disable=SC2086
 		"$BENCH_DIR/peers/prepare.sh" $peers || exit 1
 	fi
-	start_db
+	bench_db "$BENCH_STATE"
 	PG_PID=$(postmaster_pid)
 	"$PY" "$BENCH_DIR/lib/machine.py" "$LOAD_TOOL" "$LOAD_BIN" "$PG_BIN" \
 	    "$BENCH_DIR/peers/versions.sh" >"$OUT/machine.json"
@@ -151,18 +151,6 @@ claim_state() {
 	fi
 	echo $$ >"$f"
 	CLAIMED=1
-}
-
-# The bench's own PostgreSQL (seeded by db.sh), unless DATABASE_URL is
-# set.  Only what we start is stopped at the end.
-start_db() {
-	if [ -n "${DATABASE_URL:-}" ]; then DB_URL=$DATABASE_URL; return; fi
-	DB_URL=$(STATE_DIR=$BENCH_STATE "$ROOT/scripts/db.sh" url)
-	if ! psql -X -At -d "$DB_URL" -c 'SELECT 1' >/dev/null 2>&1; then
-		log "starting PostgreSQL in $BENCH_STATE"
-		DB_STARTED=1
-		STATE_DIR=$BENCH_STATE "$ROOT/scripts/db.sh" start
-	fi
 }
 
 # The postmaster's PID (for the CPU its backends use), or nothing if it is
@@ -397,9 +385,7 @@ cleanup() {
 	if [ -n "${LOAD_PID:-}" ]; then stop_pid "$LOAD_PID"; fi
 	sampler_stop
 	stack_down
-	if [ -n "$DB_STARTED" ]; then
-		STATE_DIR=$BENCH_STATE "$ROOT/scripts/db.sh" stop || true
-	fi
+	bench_db_stop
 	if [ -n "$CLAIMED" ]; then rm -f "$BENCH_STATE/bench.pid"; fi
 }
 

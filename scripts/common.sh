@@ -200,8 +200,14 @@ is_ipv4() {
 	[[ $1 =~ ^$part(\.$part){3}$ ]]
 }
 
-# is_port P: is P a TCP port, 1 to 65535 (digits, no leading zero)?
-is_port() { [[ $1 =~ ^[1-9][0-9]{0,4}$ ]] && [ "$1" -le 65535 ]; }
+# is_count N [MAX]: is N a positive integer (digits, no leading zero),
+# and at most MAX if given?
+is_count() {
+	[[ $1 =~ ^[1-9][0-9]{0,17}$ ]] && [ "$1" -le "${2:-$1}" ]
+}
+
+# is_port P: is P a TCP port, 1 to 65535?
+is_port() { is_count "$1" 65535; }
 
 # is_endpoint ADDR:PORT: an IPv4 address and a TCP port?
 is_endpoint() { [[ $1 == *:* ]] && is_ipv4 "${1%:*}" && is_port "${1##*:}"; }

@@ -33,7 +33,7 @@ front_check() {
 		is_endpoint "$a" || die "UPSTREAMS: $a is not an IPv4 ADDR:PORT"
 	done
 	for a in "$CONNECT" "$READ" "$FAIL"; do
-		[[ $a =~ ^[1-9][0-9]{0,3}$ ]] ||
+		is_count "$a" 9999 ||
 		    die "UPSTREAM_*_TIMEOUT: $a is not a whole number of seconds (1 to 9999)"
 	done
 }

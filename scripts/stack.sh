@@ -24,15 +24,9 @@ set -euo pipefail
 BIND=${BIND:-127.0.0.1}
 # Checked before any path is built from them.
 is_port "$PORT" || die "PORT=$PORT: a TCP port, 1 to 65535"
-case "$WORKERS" in
-''|0*|*[!0-9]*) die "WORKERS=$WORKERS: a number of processes, 1 to 1000" ;;
-esac
-[ "$WORKERS" -le 1000 ] || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
+is_count "$WORKERS" 1000 || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
 CONNECTIONS=${CONNECTIONS:-8192}
-case "$CONNECTIONS" in
-''|0*|*[!0-9]*) die "CONNECTIONS=$CONNECTIONS: 1 to 8192" ;;
-esac
-[ "$CONNECTIONS" -le 8192 ] || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
+is_count "$CONNECTIONS" 8192 || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
 LOG_SIZE=${LOG_SIZE:-10M}
 LOG_FILES=${LOG_FILES:-2}
 [[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"

@@ -1,26 +1,32 @@
-# bench/lib/db.sh -- a database for the measurement scripts
-# (bench/callgrind.sh, bench/counters.sh).
+# bench/lib/db.sh -- the database of the measurement scripts (bench/run.sh,
+# bench/live.sh, bench/callgrind.sh, bench/counters.sh).
 # shellcheck shell=bash
 #
-# bench_db: export DATABASE_URL: the caller's, else the embedded
-# database, started when it does not answer.  Sets BENCH_DB_STARTED to 1
-# when it started it (the caller stops it again with bench_db_stop).
+# bench_db [STATE_DIR]: set DB_URL, and export it as DATABASE_URL: the
+# caller's DATABASE_URL, else the embedded database of STATE_DIR (default:
+# the state directory), started when it does not answer.  What it started
+# bench_db_stop stops again.
 
-BENCH_DB_STARTED=""
+BENCH_DB_STARTED=""	# the state directory of a database bench_db started
 
 bench_db() {
-	if [ -z "${DATABASE_URL:-}" ]; then
-		if ! PGCONNECT_TIMEOUT=2 psql -X -At -d "$("$ROOT/scripts/db.sh" url)" \
-		    -c 'SELECT 1' >/dev/null 2>&1; then
-			"$ROOT/scripts/db.sh" start
-			BENCH_DB_STARTED=1
-		fi
-		DATABASE_URL=$("$ROOT/scripts/db.sh" url)
+	local state=${1:-$(state_dir)}
+	if [ -n "${DATABASE_URL:-}" ]; then
+		DB_URL=$DATABASE_URL
+		return
 	fi
-	export DATABASE_URL
+	DB_URL=$(STATE_DIR=$state "$ROOT/scripts/db.sh" url)
+	if ! PGCONNECT_TIMEOUT=2 psql -X -At -d "$DB_URL" -c 'SELECT 1' \
+	    >/dev/null 2>&1; then
+		log "starting PostgreSQL in $state"
+		BENCH_DB_STARTED=$state
+		STATE_DIR=$state "$ROOT/scripts/db.sh" start
+	fi
+	export DATABASE_URL=$DB_URL
 }
 
 # bench_db_stop: stop the embedded database if bench_db started it.
 bench_db_stop() {
-	[ -z "$BENCH_DB_STARTED" ] || "$ROOT/scripts/db.sh" stop
+	[ -z "$BENCH_DB_STARTED" ] ||
+	    STATE_DIR=$BENCH_DB_STARTED "$ROOT/scripts/db.sh" stop || true
 }
