@@ -312,11 +312,17 @@ cancel() {
 # answers one GET /users (cgi-fcgi) and stops; prints the answer's first
 # line, its error log is $D/NAME.log.
 worker_alone() {
-	local pid
-	DATABASE_URL=$2 spawn-fcgi -n -s "$D/$1.sock" -- "$ROOT/build/users-fcgi" \
+	local pid bin
+	bin=$(readlink -f "$ROOT/build/users-fcgi")
+	DATABASE_URL=$2 spawn-fcgi -n -s "$D/$1.sock" -- "$bin" \
 	    </dev/null >/dev/null 2>"$D/$1.log" &
 	pid=$!
-	for _ in $(seq 100); do [ -S "$D/$1.sock" ] && break; sleep 0.05; done
+	# spawn-fcgi binds, listens, then execs the worker: the socket file
+	# exists before it accepts, the exec'd image is what says it does.
+	for _ in $(seq 200); do
+		[ "$(readlink "/proc/$pid/exe" 2>/dev/null)" = "$bin" ] && break
+		sleep 0.05
+	done
 	REQUEST_METHOD=GET SCRIPT_NAME=/users REQUEST_URI=/users \
 	    cgi-fcgi -bind -connect "$D/$1.sock" 2>&1 | head -n 1 | cut -c1-11 || true
 	stop_pid "$pid"
