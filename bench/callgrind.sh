@@ -8,7 +8,6 @@
 # Uses DATABASE_URL, else the embedded database (started, and stopped
 # again if it was not running).
 set -euo pipefail
-. "$(dirname "$0")/../scripts/common.sh"
 # shellcheck source=lib/db.sh
 . "$(dirname "$0")/lib/db.sh"
 

@@ -17,7 +17,6 @@
 # and for the workers, divided by N.  Every response must be a 200.
 # Uses DATABASE_URL, else the embedded database (bench/lib/db.sh).
 set -euo pipefail
-. "$(dirname "$0")/../scripts/common.sh"
 # shellcheck source=lib/db.sh
 . "$(dirname "$0")/lib/db.sh"
 

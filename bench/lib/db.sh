@@ -2,10 +2,16 @@
 # bench/live.sh, bench/callgrind.sh, bench/counters.sh).
 # shellcheck shell=bash
 #
+# It brings scripts/common.sh (ROOT, state_dir, log) with it.
+#
 # bench_db [STATE_DIR]: set DB_URL, and export it as DATABASE_URL: the
 # caller's DATABASE_URL, else the embedded database of STATE_DIR (default:
 # the state directory), started when it does not answer.  What it started
 # bench_db_stop stops again.
+
+# shellcheck source=../../scripts/common.sh
+declare -F state_dir >/dev/null ||
+    . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/common.sh"
 
 BENCH_DB_STARTED=""	# the state directory of a database bench_db started
 
