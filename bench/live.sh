@@ -29,7 +29,10 @@ BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 REQUESTS=${REQUESTS:-50000}
 CONCURRENCY=${CONCURRENCY:-10}
 STACK=${STACK:-}
-OUT="" DB_URL="" KEEP_OUT="" BENCH_STATE=$(state_dir)
+OUT="" KEEP_OUT="" BENCH_STATE=$(state_dir)	# BENCH_STATE: lib/stacks.sh
+is_count "$REQUESTS" || die "REQUESTS=$REQUESTS: a number of requests, 1 or more"
+is_count "$CONCURRENCY" "$REQUESTS" ||
+    die "CONCURRENCY=$CONCURRENCY: 1 to REQUESTS ($REQUESTS) connections"
 
 # start_stack: the embedded database (if it is not running), then STACK
 # on GIVEN_PORT or a free port; sets URL.
@@ -53,7 +56,7 @@ start_stack() {
 }
 
 cleanup() {
-	stack_down
+	stack_down || true
 	bench_db_stop
 	# Keep the log of a stack that failed to start.
 	if [ -n "$OUT" ] && [ -z "$KEEP_OUT" ]; then rm -rf "$OUT"; fi

@@ -134,3 +134,26 @@ check "no stack's run directory left" \
 check "the benchmark's claim is released" test ! -e "$STATE_DIR/bench/bench.pid"
 check "the bench's PostgreSQL is stopped" bash -c \
     "! psql -X -At -d '$(STATE_DIR=$STATE_DIR/bench "$ROOT/scripts/db.sh" url)' -c 'SELECT 1' >/dev/null 2>&1"
+
+# make load (bench/live.sh): without a terminal oha runs with --no-tui and
+# prints its summary; the stack it started is stopped again; a bad knob
+# is refused before anything starts.
+live_log=$T_TMP/live.log rc=0
+STACK=c-lighttpd REQUESTS=200 CONCURRENCY=5 "$ROOT/bench/live.sh" \
+    </dev/null >"$live_log" 2>&1 || rc=$?
+check_eq "[load] make load STACK=c-lighttpd REQUESTS=200 (exit status)" 0 "$rc"
+check "[load] no terminal: it says so and runs oha with --no-tui" \
+    grep -q 'no terminal:.*--no-tui' "$live_log"
+check "[load] oha's summary: every request a success" \
+    grep -Eq 'Success rate:[[:space:]]+100(\.00)?%' "$live_log"
+check "[load] oha's summary: 200 responses, and only them" \
+    grep -Eq '^[[:space:]]*\[200\][[:space:]]+200 responses' "$live_log"
+live_port=$(sed -n 's|.*oha .*http://127.0.0.1:\([0-9]*\)/users$|\1|p' "$live_log" | head -n 1)
+freed_port() { is_port "$1" && port_free "$1"; }
+check "[load] the stack it started is stopped (port '$live_port' free)" \
+    freed_port "$live_port"
+[ "$rc" -eq 0 ] || tail -n 20 "$live_log"
+rc=0
+REQUESTS=many "$ROOT/bench/live.sh" </dev/null >"$live_log" 2>&1 || rc=$?
+check "[load] REQUESTS=many is refused (exit $rc)" test "$rc" -ne 0
+check "[load] ... with a line that names it" grep -q 'REQUESTS=many' "$live_log"
