@@ -12,14 +12,16 @@
 #define LOG_LINE_MAX	1024
 
 /*
- * Write one line: the prefix, fmt formatted with ap, a newline.
- * Returns nothing: a log that cannot be written is not reported.
+ * Write one line: the prefix, fmt formatted with the arguments, a
+ * newline.  Returns nothing: a log that cannot be written is not
+ * reported.
  */
 void
-log_vat(const char *file, int line, const char *fmt, va_list ap)
+log_at(const char *file, int line, const char *fmt, ...)
 {
 	char	 buf[LOG_LINE_MAX];
 	size_t	 cap = sizeof(buf) - 1;	/* room for the newline */
+	va_list	 ap;
 	int	 n, m;
 
 	n = snprintf(buf, cap, "users-fcgi[%ld]: %s:%d: ", (long)getpid(),
@@ -28,21 +30,13 @@ log_vat(const char *file, int line, const char *fmt, va_list ap)
 		return;
 	if ((size_t)n >= cap)
 		n = cap - 1;
-	if ((m = vsnprintf(buf + n, cap - n, fmt, ap)) < 0)
+	va_start(ap, fmt);
+	m = vsnprintf(buf + n, cap - n, fmt, ap);
+	va_end(ap);
+	if (m < 0)
 		m = 0;
 	n = (size_t)m >= cap - n ? (int)cap - 1 : n + m;
 	buf[n++] = '\n';
 	if (write(STDERR_FILENO, buf, n) == -1)
 		return;
-}
-
-/* log_vat with the arguments given directly.  Returns nothing. */
-void
-log_at(const char *file, int line, const char *fmt, ...)
-{
-	va_list	 ap;
-
-	va_start(ap, fmt);
-	log_vat(file, line, fmt, ap);
-	va_end(ap);
 }

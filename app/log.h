@@ -10,13 +10,9 @@
 #ifndef USERS_FCGI_LOG_H
 #define USERS_FCGI_LOG_H
 
-#include <stdarg.h>
-
 #define log_error(...)	log_at(__FILE__, __LINE__, __VA_ARGS__)
 
 void	log_at(const char *file, int line, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	log_vat(const char *file, int line, const char *fmt, va_list)
-	    __attribute__((format(printf, 3, 0)));
 
 #endif

@@ -37,7 +37,8 @@ main_on_signal(int signo)
  * wait is interrupted, and ask for SIGTERM when our parent dies.  The
  * parent may die before prctl: then we were adopted and our parent
  * differs from the one seen before.  A parent that is PID 1 (a spawner
- * that is a container's or PID namespace's init) is no sign of death.  Returns 0, or -1 on failure or if the parent is already gone.
+ * that is a container's or PID namespace's init) is no sign of death.
+ * Returns 0, or -1 on failure or if the parent is already gone.
  */
 static int
 main_signals(void)
