@@ -59,7 +59,7 @@ MEDIAN = ["rps", "p50_ms", "p90_ms", "p99_ms", "p999_ms", "mean_ms", "requests",
           "load_mean_cpu_pct", "load_cpu_us_per_req"]
 PEAK = ["peak_pss_mib", "peak_rss_mib", "peak_cpu_pct", "load_peak_cpu_pct", "max_ms"]
 SUM = ["non_2xx", "socket_errors"]
-COPY = ["rate", "label", "closed_max_rps", "connections"]
+COPY = ["rate", "offer", "closed_max_rps", "connections"]
 P99_GOAL_MS = 10
 
 
@@ -111,7 +111,7 @@ def group(runs):
     groups = {}
     for run in runs:
         key = (run.get("kind", "main"), run["stack"], run["mode"], run.get("workers"),
-               run.get("rate"))
+               run.get("rate"), run.get("offer"))
         groups.setdefault(key, []).append(run)
     kinds = {k: i for i, k in enumerate(("main", "scaling", "open"))}
     order = {s: i for i, s in enumerate(STACKS)}
@@ -138,8 +138,8 @@ def rps_cell(r):
     return f"{num(r['rps'], 0)} ({num(r['rps_min'], 0)}–{num(r['rps_max'], 0)})"
 
 
-def lat_cell(r, keys=("p50_ms", "p90_ms", "p99_ms", "p999_ms")):
-    return " / ".join(num(r.get(k)) for k in keys)
+def lat_cell(r):
+    return " / ".join(num(r.get(k)) for k in ("p50_ms", "p90_ms", "p99_ms", "p999_ms"))
 
 
 def errors_cell(r):
@@ -306,7 +306,9 @@ def method(meta, machine):
         "workers, uvicorn, the axum binary). CPU: utime + stime of the same processes, "
         "over windows of at least 1 s, in % of one core (100 % = one core busy; "
         "the seed's btm figures are shares of the whole machine). The load tool's CPU "
-        "is sampled the same way: it shares the cores with the stack and PostgreSQL.",
+        "(mean and per request) is the kernel's account of it once it has exited (bash's "
+        "`times`); its peak, sampled as above, is in results.json. It shares the cores "
+        "with the stack and PostgreSQL.",
         "- oha counts any HTTP answer, a 5xx too, as a success: *non-2xx* comes from its "
         "`statusCodeDistribution`, *socket errors* from its `errorDistribution`."
         if meta["tool"] == "oha" else
@@ -366,13 +368,13 @@ def open_loop_section(meta, open_runs):
         elif outstanding is not None and outstanding >= 0.5 * conns:
             flags.append(f"oha's {conns} connections may all have been busy at times")
         rows.append([label(r["stack"]), num(r["rate"], 0)
-                     + (" (common)" if r.get("label") == "common" else ""), share,
+                     + (" (common)" if r.get("offer") == "common" else ""), share,
                      num(r["rps"], 0), lat_cell(r), num(outstanding, 1),
                      errors_cell(r) + (" **" + ", ".join(flags) + "**" if flags else "")])
     skipped = [f"{label(s)} ({num(m, 0)} rps)" for s, m in (
         (s, next((r.get("closed_max_rps") for r in open_runs if r["stack"] == s), None))
         for s in STACKS) if m and o.get("common") and not any(
-            r["stack"] == s and r.get("label") == "common" for r in open_runs)]
+            r["stack"] == s and r.get("offer") == "common" for r in open_runs)]
     best = []
     for s in STACKS:
         runs = [r for r in open_runs if r["stack"] == s]

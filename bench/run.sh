@@ -322,7 +322,7 @@ turn_open() {
 	while read -r rate label; do
 		load_argv open close "http://127.0.0.1:$UP_PORT/users" "$rate"
 		measured "$s.open.$label" oha "stack=$(stack_roots)" -- stack="$s" mode=open \
-		    round=1 kind=open port="$UP_PORT" rate="$rate" label="$label" \
+		    round=1 kind=open port="$UP_PORT" rate="$rate" offer="$label" \
 		    closed_max_rps="$max" connections="$BENCH_OPEN_CONNECTIONS" ||
 		    error "open loop: $s at $rate rps failed"
 	done < <(printf '%s\n' "${rates[@]}" | sort -n)

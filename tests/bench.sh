@@ -21,7 +21,7 @@ run_harness() {
 	    "$ROOT/bench/run.sh" >"$LOG" 2>&1
 }
 
-# "kind stack mode workers rate rps non_2xx p99 label closed_max" per
+# "kind stack mode workers rate rps non_2xx p99 offer closed_max" per
 # result, from results.json.
 results() {
 	"$PYTHON" -c '
@@ -29,7 +29,7 @@ import json, sys
 for r in json.load(open(sys.argv[1]))["results"]:
     print(r["kind"], r["stack"], r["mode"], r["workers"] or "-", r.get("rate") or "-",
           r["rps"], r["non_2xx"], r["p99_ms"] if r["p99_ms"] is not None else "-",
-          r.get("label") or "-", r.get("closed_max_rps") or "-")
+          r.get("offer") or "-", r.get("closed_max_rps") or "-")
 ' "$OUT/results.json"
 }
 
