@@ -27,6 +27,7 @@ MODE=${MODE:-close}
 OHA=${OHA:-$("$ROOT/bench/lib/oha.sh")}	# built the first time
 case "$MODE" in close | keepalive) ;; *) die "MODE=$MODE: close or keepalive" ;; esac
 
+DB_STATE=$(state_dir)	# the checkout's embedded database, not a new one
 STATE_DIR=$(mktemp -d /tmp/users-fcgi-counters.XXXXXX)
 chmod 0755 "$STATE_DIR"
 export STATE_DIR
@@ -38,7 +39,7 @@ cleanup() {
 	rm -rf "$STATE_DIR"
 }
 trap cleanup EXIT
-bench_db
+bench_db "$DB_STATE"
 PORT=$PORT WORKER_BIN=$BIN "$ROOT/scripts/stack.sh" up
 
 # descendants PID: PID and every process below it.
@@ -150,6 +151,6 @@ printf '%-8s %14s %14s %16s %9s %9s\n' front "$fc" "$(per_request "$fv0" "$fv1")
 printf '%-8s %14s %14s %16s %9s %9s\n' workers "$wc" "$(per_request "$wv0" "$wv1")" \
     "$(per_request "$wn0" "$wn1")" "$wpss" "$wpriv"
 echo "stack PSS: $((fpss + wpss)) KiB, private: $((fpriv + wpriv)) KiB;" \
-    "each page once: ${footprint% *} KiB (bench/lib/footprint.py)"
+    "each page once: $footprint KiB (bench/lib/footprint.py)"
 echo "front syscalls/req:   $fnames"
 echo "workers syscalls/req: $wnames"

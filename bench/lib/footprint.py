@@ -7,9 +7,7 @@ whole machine: the same stack shows less PSS on a busy machine (other
 processes map the same libraries) than on a quiet one.  Counting each
 page the group maps once (from /proc/PID/pagemap; needs root) gives what
 the group holds by itself whatever else runs: an upper bound of its PSS
-on a quiet machine.  Prints "<footprint KiB> <private KiB>", private being
-the pages only one of the group's processes maps and nobody else
-(/proc/kpagecount = 1).
+on a quiet machine.  Prints "<footprint KiB>".
 """
 import struct
 import sys
@@ -35,17 +33,11 @@ def pfns(pid):
 
 
 def main():
-    """Print the footprint and the private part of the PIDs given."""
+    """Print the footprint of the PIDs given."""
     seen = set()
     for pid in sys.argv[1:]:
         seen.update(pfns(pid))
-    private = 0
-    with open("/proc/kpagecount", "rb") as counts:
-        for pfn in seen:
-            counts.seek(pfn * 8)
-            if struct.unpack("Q", counts.read(8))[0] == 1:
-                private += 1
-    print(len(seen) * PAGE // 1024, private * PAGE // 1024)
+    print(len(seen) * PAGE // 1024)
 
 
 if __name__ == "__main__":
