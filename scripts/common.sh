@@ -185,14 +185,6 @@ stop_pid() {
 	wait "$pid" 2>/dev/null || true
 }
 
-# stop_pidfile FILE [SIG]: stop_pid the PID in FILE, remove FILE.
-# Missing file: nothing to do.
-stop_pidfile() {
-	[ -s "$1" ] || return 0
-	stop_pid "$(cat "$1")" "${2:-TERM}"
-	rm -f "$1"
-}
-
 # is_ipv4 A: is A a dotted-quad IPv4 address (parts 0 to 255, no
 # leading zero)?
 is_ipv4() {

@@ -6,7 +6,8 @@
 #   db.sh url [ROLE]  print its DATABASE_URL (a unix socket in the state
 #                 dir), as the superuser or ROLE (users_fcgi_reader: the
 #                 workers' read-only role, sql/03-reader.sql)
-#   db.sh seed    load sql/ into $DATABASE_URL
+#   db.sh seed    load the schema and the rows (sql/01, sql/02) into
+#                 $DATABASE_URL
 #
 # The cluster lives in $(state_dir)/pg, listens on no TCP port (its socket,
 # mode 0700, in a directory of mode 0700), and runs as the unprivileged
