@@ -99,11 +99,13 @@ check_eq "results.json: the load tool is oha" oha "$(jq_out .meta.tool results.j
 check_eq "results.json: oha's version" "$oha_version" "$(jq_out .machine.load_tool_version results.json)"
 check "results.md names oha $oha_version as the load tool" \
     grep -q "^\*\*Run:\*\* oha $oha_version," "$OUT/results.md"
-check "a measured run's raw output is oha's JSON" jq -e \
-    '.statusCodeDistribution and .latencyPercentiles' "$OUT/raw/axum.close.r1.raw" >/dev/null
-check "the load tool's CPU is recorded" jq -e '.results[]
+# jq_true EXPR FILE: does EXPR hold for FILE?
+jq_true() { jq -e "$1" "$2" >/dev/null; }
+check "a measured run's raw output is oha's JSON" jq_true \
+    '.statusCodeDistribution and .latencyPercentiles' "$OUT/raw/axum.close.r1.raw"
+check "the load tool's CPU is recorded" jq_true '.results[]
     | select(.kind == "main" and .stack == "axum" and .mode == "close")
-    | .load_mean_cpu_pct != null' "$OUT/results.json" >/dev/null
+    | .load_mean_cpu_pct != null' "$OUT/results.json"
 
 for s in $SERVERS pgbench; do
 	check "results.md names $s" grep -qF -- "$s" "$OUT/results.md"

@@ -92,3 +92,20 @@ load() {
 # raw_request PORT TEXT: send TEXT (printf escapes allowed) to the front
 # as it is, print every byte of the answer until the server closes.
 raw_request() { "$PYTHON" "$ROOT/tests/rawhttp.py" "$1" "$2"; }
+
+# alive PID...: print the PIDs that still run.
+alive() {
+	local p
+	for p in "$@"; do pid_alive "$p" && echo "$p"; done
+	return 0
+}
+
+# gone_within PID SECS: wait until PID no longer runs, at most SECS
+# seconds.  Returns 0 once it is gone, 1 if it still runs then.
+gone_within() {
+	local deadline=$((SECONDS + $2))
+	while pid_alive "$1"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}

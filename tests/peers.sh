@@ -91,14 +91,14 @@ peer() {
 	    test "$most" -ge 1 -a "$most" -le "$max"
 	echo "$most" >"$D/$name.most"
 
-	stop_pid "$pid"
-	check "$L stops on SIGTERM" not_alive "$pid"
+	kill -TERM "$pid"
+	check "$L stops on SIGTERM (within 10 s)" gone_within "$pid" 10
+	stop_pid "$pid"		# reaps it; KILL if SIGTERM did not stop it
 	check "$L nothing listens on its port any more" port_free "$port"
 	n=0
 	while [ "$(backends "$app")" != 0 ] && [ "$n" -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
 	check_eq "$L no PostgreSQL session left" 0 "$(backends "$app")"
 }
-not_alive() { ! pid_alive "$1"; }
 
 peer axum 5
 peer fastapi-async 5

@@ -17,13 +17,6 @@ started_pids() {
 	pg_pid
 }
 
-# alive PID...: print the PIDs that still run.
-alive() {
-	local p
-	for p in "$@"; do pid_alive "$p" && echo "$p"; done
-	return 0
-}
-
 check "make up (WORKERS=3) creates, seeds and serves the database" \
     make -s -C "$ROOT" up PORT="$PORT" WORKERS=3
 check_eq "make up: exactly 3 workers" 3 \
@@ -63,8 +56,7 @@ pids=$(started_pids)
 check_eq "make run: 5 workers by default" 5 \
     "$(worker_pids "$STATE_DIR/run-$PORT" | wc -l)"
 kill -INT -- "-$run_pid"
-deadline=$((SECONDS + 30))
-while pid_alive "$run_pid" && [ $SECONDS -lt $deadline ]; do sleep 0.2; done
+gone_within "$run_pid" 30 || true
 check_eq "make run: Ctrl-C stops everything it started" "" \
     "$(alive "$run_pid" $pids $(pgrep -s "$run_pid"))"
 check "make run: the port is closed after Ctrl-C" port_free "$PORT"

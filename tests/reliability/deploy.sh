@@ -50,13 +50,6 @@ stack_procs() {
 	worker_pids "$1"
 }
 
-# alive PID...: those still running.
-alive() {
-	local p
-	for p in "$@"; do pid_alive "$p" && echo "$p"; done
-	return 0
-}
-
 # stat_of FILE: "owner mode" of FILE itself.
 stat_of() { stat -c '%U %a' "$1"; }
 

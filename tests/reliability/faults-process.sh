@@ -99,14 +99,15 @@ in_flight() {
 
 # --- SIGTERM to the workers in the middle of their requests ---------------
 worker_term() {
-	local L="[$FRONT] SIGTERM to busy workers" pids total ok ms
+	local L="[$FRONT] SIGTERM to busy workers" pids total ok ms t_kill n
 	pids=$(worker_pids "$T_RUN_DIR")
-	hold_lock 2
+	hold_lock 3
 	LOAD_LOG=$D/term-$FRONT.log
 	rm -f "$LOAD_LOG"
 	"$PYTHON" "$R/loadgen.py" run "$T_URL/users" "$LOAD_LOG" --clients 5 --requests 5 &
 	LOAD_PID=$!
-	wait_blocked 5 || true
+	check "$L: the 5 workers' queries wait on the lock" wait_blocked 5
+	t_kill=$(now)
 	# shellcheck disable=SC2086 # a list of PIDs
 	kill -TERM $pids
 	wait "$LOAD_PID" "$LOCK_PID" || true
@@ -114,6 +115,8 @@ worker_term() {
 	read -r total ok _ _ bad _ < <(counts)
 	check_eq "$L: 5 requests in progress, all answered 200 with the whole JSON" \
 	    "5 5 0" "$total $ok $bad"
+	read -r n _ < <(counts --before "$t_kill" --ended-after "$t_kill")
+	check_eq "$L: all 5 were in flight when SIGTERM came" 5 "$n"
 	ms=$(wait_workers 5 15) || ms=timeout
 	check "$L: 5 workers again (after $ms ms), none of them the old ones" \
 	    [ "$ms" != timeout -a -z "$(worker_pids "$T_RUN_DIR" | grep -Fxf <(echo "$pids"))" ]
