@@ -270,7 +270,6 @@ host_cut lighttpd "$LIGHTTPD_PORT"
 pids1=$(app_workers 1)
 pids2=$(app_workers 2)
 load_start "$NGINX_PORT" db-cut 6	# fewer clients than workers: no queue
-t_cut=$(now)
 cut db
 sleep 3
 t_mend=$(now)

@@ -107,7 +107,6 @@ async def keepalive(args):
         await asyncio.wait_for(asyncio.gather(*tasks), args.seconds)
     except asyncio.TimeoutError:
         missing = args.n * args.rounds - sum(outcomes.values())
-        note("timeout")
         outcomes["timeout"] = missing
     for outcome in sorted(outcomes):
         print(outcomes[outcome], outcome)
@@ -124,11 +123,9 @@ def slow(args):
             conn = rawhttp.Conn(args.port, timeout=args.seconds + 5,
                                 rcvbuf=args.rcvbuf)
             conn.send(CLOSE_REQUEST)
-            got = 0
             while not stop.is_set():
                 if not conn.sock.recv(1):
                     return
-                got += 1
                 time.sleep(1)
             with lock:
                 reading[0] += 1
@@ -190,7 +187,7 @@ async def churn(args):
 def drain(args):
     conn = rawhttp.Conn(args.port, timeout=20, rcvbuf=65536)
     conn.send(CLOSE_REQUEST)
-    got, head = b"", None
+    got = b""
     try:
         for chunk in conn.chunks():
             got += chunk

@@ -34,7 +34,6 @@ NS_PID= POOL_PID= ALTERED= GET_PID= CODE= EL=
 # scheduler of a loaded 2-core machine: each is a few ms, 500 ms is 100x.
 SLACK_MS=500
 
-ms() { date +%s%3N; }
 sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"; }
 # The suite's DATABASE_URL for database $1.
 db_url() { printf '%s\n' "${DATABASE_URL/\/users\?//$1?}"; }
