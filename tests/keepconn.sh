@@ -25,12 +25,23 @@ check "$L nginx keeps FastCGI connections (fastcgi_keep_conn on)" \
     grep -q 'fastcgi_keep_conn *on;' "$T_RUN_DIR/nginx.conf"
 
 # Count the workers' successful accept()s during the load.
+pids=$(worker_pids "$T_RUN_DIR")
 args=()
-for p in $(worker_pids "$T_RUN_DIR"); do args+=(-p "$p"); done
+for p in $pids; do args+=(-p "$p"); done
 strace -f -qq -e trace=accept,accept4 -o "$D/accepts" "${args[@]}" \
     >/dev/null 2>&1 &
 tracer=$!
-sleep 1		# strace attaches
+# traced PID...: is every PID traced (by strace) yet?
+traced() {
+	local p
+	for p in "$@"; do
+		[ "$(awk '/^TracerPid:/ { print $2 }' "/proc/$p/status")" != 0 ] ||
+		    return 1
+	done
+}
+n=0
+until traced $pids || [ "$n" -ge 100 ]; do sleep 0.1; n=$((n + 1)); done
+check "$L strace is attached to every worker" traced $pids
 "$PYTHON" "$ROOT/tests/reliability/loadgen.py" run "$T_URL/users" "$D/log" \
     --clients "$CLIENTS" --seconds "$SECS"
 stop_pid "$tracer" INT
