@@ -163,12 +163,17 @@ record_proc() {
 	echo "$2" >"$RUN_DIR/$1.pid"
 }
 
+# procs_current: has up recorded processes, in this boot?
+procs_current() {
+	[ -s "$RUN_DIR/procs" ] &&
+	    [ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ]
+}
+
 # recorded ROLE: "PID START SID EXE" of the process up started as ROLE, if
 # it still runs; fails (and says why) otherwise.
 recorded() {
 	local role pid start sid exe
-	[ -s "$RUN_DIR/procs" ] || return 1
-	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 1
+	procs_current || return 1
 	while read -r role pid start sid exe; do
 		[ "$role" = "$1" ] || continue
 		if [ "$(proc_stat "$pid" | cut -d' ' -f2)" = "$start" ] &&
@@ -199,31 +204,29 @@ wait_gone() {
 
 # sweep: stop every process left in the sessions up started (the
 # workers of an nginx master or a lighttpd that was SIGKILLed...):
-# same session, started after its leader, running one of our programs.
+# same session (pgrep -s), started after its leader, running one of our
+# programs.
 sweep() {
-	local role pid start sid exe p pstat psid pstart exes=() sids=()
-	[ -s "$RUN_DIR/procs" ] || return 0
-	[ "$(sed -n 's/^boot //p' "$RUN_DIR/procs")" = "$(boot_time)" ] || return 0
+	local role pid start sid exe p pstart pexe exes=()
+	procs_current || return 0
+	exes=("$RUN_DIR/bin/users-fcgi")
+	while read -r role pid start sid exe; do
+		[ "$role" = boot ] || exes+=("$exe")
+	done <"$RUN_DIR/procs"
 	while read -r role pid start sid exe; do
 		[ "$role" != boot ] || continue
-		sids+=("$sid:$start")
-		exes+=("$exe")
-	done <"$RUN_DIR/procs"
-	exes+=("$RUN_DIR/bin/users-fcgi")
-	for p in /proc/[0-9]*; do
-		p=${p#/proc/}
-		pstat=$(proc_stat "$p") || continue
-		read -r psid pstart <<<"$pstat"
-		for sid in "${sids[@]}"; do
-			[ "$psid" = "${sid%:*}" ] && [ "$pstart" -ge "${sid#*:}" ] || continue
+		for p in $(pgrep -s "$sid"); do
+			read -r _ pstart < <(proc_stat "$p") || continue
+			[ "$pstart" -ge "$start" ] || continue
+			pexe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
 			for exe in "${exes[@]}"; do
-				if [ "$(readlink "/proc/$p/exe" 2>/dev/null)" = "$exe" ]; then
-					kill -TERM "$p" 2>/dev/null || true
-					echo "$p"
-				fi
+				[ "$pexe" = "$exe" ] || continue
+				kill -TERM "$p" 2>/dev/null || true
+				echo "$p"
+				break
 			done
 		done
-	done | while read -r p; do stop_pid "$p"; done
+	done <"$RUN_DIR/procs" | while read -r p; do stop_pid "$p"; done
 }
 
 # up_check: die unless what this role needs is given and well-formed.
