@@ -19,10 +19,11 @@ PG_DIR=$(state_dir)/pg
 DATA=$PG_DIR/data
 SOCK=$PG_DIR/run
 
-# The URL of the database as USER ($1, default postgres), its socket
-# directory percent-encoded (a path may hold a space or '&').
+# url [USER [DB]]: the URL of database DB (default users) as USER
+# (default postgres), its socket directory percent-encoded (a path may
+# hold a space or '&').
 url() {
-	echo "postgresql://${1:-postgres}@/users?host=$("$PYTHON" -c \
+	echo "postgresql://${1:-postgres}@/${2:-users}?host=$("$PYTHON" -c \
 	    'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe="/"))' "$SOCK")"
 }
 
@@ -33,6 +34,7 @@ seed() {
 }
 
 start() {
+	local admin users
 	state_dir_ready >/dev/null
 	sock_path_ok "$SOCK/.s.PGSQL.5432"
 	make_private_dir "$PG_DIR"
@@ -48,14 +50,15 @@ start() {
 		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \
 		    -c unix_socket_permissions=0700"
 	fi
-	if [ -z "$(psql -X -At -d "$(url | sed 's|/users?|/postgres?|')" \
+	admin=$(url postgres postgres)
+	users=$(url)
+	if [ -z "$(psql -X -At -d "$admin" \
 	    -c "SELECT 1 FROM pg_database WHERE datname = 'users'")" ]; then
-		psql -X -q -d "$(url | sed 's|/users?|/postgres?|')" \
-		    -c 'CREATE DATABASE users'
-		seed "$(url)"
+		psql -X -q -d "$admin" -c 'CREATE DATABASE users'
+		seed "$users"
 		log "database users created and seeded"
 	fi
-	psql -X -q -v ON_ERROR_STOP=1 -d "$(url)" -f "$ROOT/sql/03-reader.sql" >/dev/null
+	psql -X -q -v ON_ERROR_STOP=1 -d "$users" -f "$ROOT/sql/03-reader.sql" >/dev/null
 }
 
 stop() {
