@@ -11,10 +11,11 @@
 # Progress goes to stderr, cargo's whole output to oha-VERSION.log beside
 # it.  Exits non-zero after one line naming what failed and how to retry.
 set -euo pipefail
-. "$(dirname "$0")/../../scripts/common.sh"
+# shellcheck source=../peers/lib.sh
+. "$(dirname "$0")/../peers/lib.sh"	# the cache, cargo on PATH
 
 OHA_VERSION=${OHA_VERSION:-1.15.0}
-CACHE=${USERS_FCGI_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/users-fcgi}
+CACHE=$PEERS_CACHE
 DEST=$CACHE/oha-$OHA_VERSION
 LOG=$CACHE/oha-$OHA_VERSION.log
 WRK="or measure with wrk instead: BENCH_TOOL=wrk make bench"
@@ -22,9 +23,9 @@ WRK="or measure with wrk instead: BENCH_TOOL=wrk make bench"
 # Is DIR/bin/oha the version we want?
 works() { [ "$("$1/bin/oha" --version 2>/dev/null)" = "oha $OHA_VERSION" ]; }
 
-# cargo from PATH or rustup's default place.
+# cargo from PATH (lib.sh adds rustup's default place).
 find_cargo() {
-	PATH=$PATH:$HOME/.cargo/bin command -v cargo ||
+	command -v cargo ||
 	    die "oha $OHA_VERSION is not installed and cargo is not found (PATH, ~/.cargo/bin): install Rust >= 1.88 (rustup) and retry, $WRK"
 }
 

@@ -1,5 +1,5 @@
-# bench/peers/lib.sh -- sourced by prepare.sh and the peers' run.sh: where
-# the built peers live.  Builds are cached outside the work tree, shared by
+# bench/peers/lib.sh -- sourced by prepare.sh, the peers' run.sh and
+# bench/lib/oha.sh: where the built peers (and oha) live.  Builds are cached outside the work tree, shared by
 # every checkout, one directory per content key:
 #   $PEERS_CACHE/axum-KEY/users-axum   KEY = sha256 of Cargo.toml Cargo.lock src/*
 #   $PEERS_CACHE/venv-KEY/             KEY = sha256 of python/requirements.txt
