@@ -9,7 +9,6 @@ L="[$FRONT${T_LABEL:+ $T_LABEL}]"
 D=$T_TMP/integration-$FRONT${T_LABEL:+-$T_LABEL}
 mkdir -p "$D"
 QUERY="SELECT user_id, username, email FROM users ORDER BY user_id LIMIT 100"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 
 # What PostgreSQL itself makes of the query, as JSON.
 expected_json() {

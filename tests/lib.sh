@@ -109,3 +109,11 @@ gone_within() {
 		sleep 0.1
 	done
 }
+
+# sql SQL...: run each SQL (a psql -c) on DATABASE_URL: quiet, rows
+# unaligned, stopping at the first error.
+sql() {
+	local c args=()
+	for c; do args+=(-c "$c"); done
+	psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${args[@]}"
+}

@@ -12,7 +12,6 @@ P=$ROOT/bench/peers
 D=$T_TMP/peers
 mkdir -p "$D"
 QUERY="SELECT user_id, username, email FROM users ORDER BY user_id LIMIT 100"
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 sql "SELECT coalesce(json_agg(t), '[]') FROM ($QUERY) AS t" >"$D/expected.json"
 
 # same_json GOT EXPECTED: the same JSON value, objects' key order aside

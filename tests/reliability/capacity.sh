@@ -21,7 +21,6 @@ set -euo pipefail
 D=$T_TMP/capacity
 mkdir -p "$D"
 N=${CAPACITY_CONNECTIONS:-2000}
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 big_rows() {
 	# 100 000 control characters, 600 000 bytes once escaped in JSON.
 	sql "INSERT INTO users SELECT '00000000-0000-0000-0000-0000000000b' || n,

@@ -23,7 +23,6 @@ D=$T_TMP/privilege
 mkdir -p "$D"
 SECRET=S3cr3t-pa55word-$$
 ROLE=users_fcgi_secretive
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -c "$1"; }
 restore_role() {
 	sql "DROP OWNED BY $ROLE; DROP ROLE IF EXISTS $ROLE" >/dev/null 2>&1 || true
 }

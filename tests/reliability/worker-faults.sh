@@ -34,7 +34,6 @@ NS_PID= POOL_PID= ALTERED= GET_PID= CODE= EL=
 # scheduler of a loaded 2-core machine: each is a few ms, 500 ms is 100x.
 SLACK_MS=500
 
-sql() { psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "$@"; }
 # The suite's DATABASE_URL for database $1.
 db_url() { printf '%s\n' "${DATABASE_URL/\/users\?//$1?}"; }
 
@@ -42,7 +41,7 @@ db_url() { printf '%s\n' "${DATABASE_URL/\/users\?//$1?}"; }
 wf_cleanup() {
 	[ -z "$NS_PID" ] || stop_pid "$NS_PID" TERM
 	[ -z "$POOL_PID" ] || stop_pid "$POOL_PID"
-	[ -z "$ALTERED" ] || sql -c 'ALTER TABLE users ALTER COLUMN email TYPE text' || true
+	[ -z "$ALTERED" ] || sql 'ALTER TABLE users ALTER COLUMN email TYPE text' || true
 	faults_cleanup
 }
 trap wf_cleanup EXIT
@@ -144,10 +143,10 @@ plan() {
 	pids=$(worker_pids "$T_RUN_DIR")
 	check_eq "$L before: 200" "200 6" "$(load "$T_URL/users" 6 2)"
 	ALTERED=1
-	sql -c 'ALTER TABLE users ALTER COLUMN email TYPE varchar(200)'
+	sql 'ALTER TABLE users ALTER COLUMN email TYPE varchar(200)'
 	check_eq "$L after ALTER COLUMN email TYPE varchar(200): every request 200" \
 	    "200 6" "$(load "$T_URL/users" 6 2)"
-	sql -c 'ALTER TABLE users ALTER COLUMN email TYPE text'
+	sql 'ALTER TABLE users ALTER COLUMN email TYPE text'
 	ALTERED=
 	check_eq "$L after the type is restored: every request 200" \
 	    "200 6" "$(load "$T_URL/users" 6 2)"
@@ -295,7 +294,7 @@ cancel() {
 	resume
 	get_result cancel
 	sleep 0.5
-	n=$(sql -c "SELECT count(*) FROM pg_stat_activity
+	n=$(sql "SELECT count(*) FROM pg_stat_activity
 	    WHERE application_name = 'users-fcgi' AND wait_event_type = 'Lock'")
 	wait "$LOCK_PID" || true
 	LOCK_PID=
@@ -351,9 +350,9 @@ secret() {
 latin1() {
 	local L="[latin1]" url
 	url=$(db_url users_latin1)
-	sql -d "$(db_url postgres)" -c 'SET client_min_messages = warning' \
-	    -c 'DROP DATABASE IF EXISTS users_latin1' \
-	    -c "CREATE DATABASE users_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
+	DATABASE_URL=$(db_url postgres) sql 'SET client_min_messages = warning' \
+	    'DROP DATABASE IF EXISTS users_latin1' \
+	    "CREATE DATABASE users_latin1 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0"
 	PGCLIENTENCODING=UTF8 psql -X -q -v ON_ERROR_STOP=1 -d "$url" \
 	    -c 'CREATE TABLE users (user_id text PRIMARY KEY, username text, email text)' \
 	    -c "INSERT INTO users VALUES ('1', 'José Müller', 'ñandú@café.example'),
@@ -372,7 +371,7 @@ latin1() {
 		check "$L é is there as UTF-8" grep -q 'José Müller' "$D/latin1.json"
 		t_down
 	fi
-	sql -d "$(db_url postgres)" -c 'DROP DATABASE users_latin1'
+	DATABASE_URL=$(db_url postgres) sql 'DROP DATABASE users_latin1'
 }
 
 # --- an outage is logged once ----------------------------------------------------
