@@ -30,7 +30,7 @@ no_big_rows() { sql "DELETE FROM users WHERE email LIKE 'big_'"; }
 trap 'no_big_rows; faults_cleanup' EXIT
 
 capacity() {
-	local L="[$FRONT]" low t0 total ok slowest drain
+	local L="[$FRONT]" low t0 total ok slowest drain n
 	low=$(for p in $(cat "$T_RUN_DIR"/*.pid) $(pgrep -P "$(cat "$T_RUN_DIR/front.pid")") \
 	    $(worker_pids "$T_RUN_DIR") $(pg_all); do
 		n=$(awk '/^Max open files/ { print $4 }' "/proc/$p/limits")
@@ -54,9 +54,16 @@ capacity() {
 	    "slow still-reading 50" "$(tail -n 1 "$D/slow-$FRONT")"
 
 	[ "$FRONT" = lighttpd ] || big_rows
-	"$PYTHON" "$R/conns.py" drain "$T_PORT" --rate 500000 >"$D/drain-$FRONT" &
+	rm -f "$D/drain-$FRONT.started"
+	"$PYTHON" "$R/conns.py" drain "$T_PORT" --rate 500000 \
+	    --started "$D/drain-$FRONT.started" >"$D/drain-$FRONT" &
 	drain=$!
-	sleep 1
+	# The stop comes once the answer is on its way (10 s at most).
+	n=0
+	until [ -e "$D/drain-$FRONT.started" ] || [ "$n" -ge 100 ]; do
+		sleep 0.1
+		n=$((n + 1))
+	done
 	t_down
 	wait "$drain" || true
 	no_big_rows

@@ -23,9 +23,10 @@
       answer, close, and again, for S seconds (8): an overload when N is
       above what the front holds.  Prints "COUNT OUTCOME" lines.
 
-  conns.py drain PORT [--rate BYTES_PER_S]
-      GET /users, read at about that rate (500000).  Prints "complete
-      STATUS BYTES" if the whole answer came, else "incomplete ...".
+  conns.py drain PORT [--rate BYTES_PER_S] [--started FILE]
+      GET /users, read at about that rate (500000); create FILE once the
+      first bytes are in.  Prints "complete STATUS BYTES" if the whole
+      answer came, else "incomplete ...".
 """
 import argparse
 import asyncio
@@ -190,6 +191,8 @@ def drain(args):
     got = b""
     try:
         for chunk in conn.chunks():
+            if not got and args.started:
+                open(args.started, "w").close()
             got += chunk
             time.sleep(len(chunk) / args.rate)
     except OSError as e:
@@ -226,6 +229,7 @@ def main():
     d = sub.add_parser("drain")
     d.add_argument("port", type=int)
     d.add_argument("--rate", type=float, default=500000)
+    d.add_argument("--started", help="a file created once the first bytes are in")
     args = p.parse_args()
     raise_nofile()
     if args.cmd == "keepalive":
