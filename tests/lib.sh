@@ -117,3 +117,19 @@ sql() {
 	for c; do args+=(-c "$c"); done
 	psql -X -q -At -v ON_ERROR_STOP=1 -d "$DATABASE_URL" "${args[@]}"
 }
+
+# now: the time, in seconds since the epoch (with nanoseconds).
+now() { date +%s.%N; }
+
+# le A B: is A a whole number no larger than B?
+le() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -le "$2" ]; }
+
+# wait_lines FILE N SECS: wait until FILE has N lines, at most SECS
+# seconds.  Returns 0 once it has, 1 otherwise.
+wait_lines() {
+	local deadline=$((SECONDS + $3))
+	until [ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.05
+	done
+}

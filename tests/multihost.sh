@@ -49,10 +49,7 @@ PGD=$D/db/pg
 DB_URL=postgresql://postgres@$DB_IP:5432/users
 LOAD_PID=
 
-now() { date +%s.%N; }
 ms_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d\n", (b - a) * 1000 }'; }
-# le A B: is A a whole number no larger than B?
-le() { [[ $1 =~ ^[0-9]+$ ]] && [ "$1" -le "$2" ]; }
 
 cleanup() {
 	[ -z "$LOAD_PID" ] || kill "$LOAD_PID" 2>/dev/null || true
@@ -131,7 +128,6 @@ check "$L a body through the front equals PostgreSQL's json_agg" \
 # (at most 40 s) until load_stop; every request logged to $D/NAME.log.
 # Returns once 50 requests are done.
 load_start() {
-	local deadline=$((SECONDS + 15))
 	LOG=$D/$2.log
 	rm -f "$LOG" "$D/$2.stop"
 	STOP=$D/$2.stop
@@ -139,10 +135,7 @@ load_start() {
 	    "http://$FRONT_IP:$1/users" "$LOG" --clients "$3" --seconds 40 \
 	    --stop "$STOP" --timeout 20 &
 	LOAD_PID=$!
-	until [ "$(cat "$LOG" 2>/dev/null | wc -l)" -ge 50 ] ||
-	    [ "$SECONDS" -ge "$deadline" ]; do
-		sleep 0.05
-	done
+	wait_lines "$LOG" 50 15 || true
 }
 load_stop() { touch "$STOP"; wait "$LOAD_PID" || true; LOAD_PID=; }
 # counts [loadgen count options]: "total ok s503 other badbody max_ms".

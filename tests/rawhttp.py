@@ -46,14 +46,14 @@ def body_length(method, status, headers):
 
 
 class Conn:
-    """A client connection to 127.0.0.1:port."""
+    """A client connection to host:port (IPv4; host 127.0.0.1 unless given)."""
 
-    def __init__(self, port, timeout=10.0, rcvbuf=None):
+    def __init__(self, port, timeout=10.0, rcvbuf=None, host=HOST):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         if rcvbuf:
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
         self.sock.settimeout(timeout)
-        self.sock.connect((HOST, port))
+        self.sock.connect((host, port))
         self.buf = b""
 
     def send(self, data):

@@ -13,26 +13,20 @@ LOAD_STOP=$T_TMP/load.stop
 PAUSED_PIDS=
 LOCK_PID=
 
-# The sorted PIDs of the workers of the stack in run directory $1; never
-# fails (safe in an assignment under set -e).
-now() { date +%s.%N; }
+# plus A B: A + B, two times in seconds (now).
 plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", a + b }'; }
 
 # load_start NAME: LOAD_CLIENTS clients hammer $T_URL/users in the
 # background (at most 60 s) and log every request to $D/NAME.log.
 # Returns once 50 requests are done.
 load_start() {
-	local deadline=$((SECONDS + 15))
 	LOAD_LOG=$D/$1.log
 	LOAD_STOP=$D/$1.stop
 	rm -f "$LOAD_LOG" "$LOAD_STOP"
 	"$PYTHON" "$R/loadgen.py" run "$T_URL/users" "$LOAD_LOG" \
 	    --clients "$LOAD_CLIENTS" --seconds 60 --stop "$LOAD_STOP" &
 	LOAD_PID=$!
-	until [ "$(cat "$LOAD_LOG" 2>/dev/null | wc -l)" -ge 50 ] ||
-	    [ "$SECONDS" -ge "$deadline" ]; do
-		sleep 0.05
-	done
+	wait_lines "$LOAD_LOG" 50 15 || true
 }
 
 # load_stop: let the clients finish their request in progress and exit.
@@ -122,5 +116,3 @@ faults_cleanup() {
 }
 trap faults_cleanup EXIT
 
-# le A B: is the integer A <= B?
-le() { [ "$1" -le "$2" ]; }
