@@ -22,10 +22,12 @@ SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 # ASLR, security updates by apt alone.  auto: static when those are
 # installed.
 PQ_LINK		?= dynamic
+ifneq ($(PQ_LINK),dynamic)	# the default asks nothing of pg_config
 PG_PKGLIBDIR	:= $(shell pg_config --pkglibdir 2>/dev/null)
 PQ_STATIC_OK	:= $(and $(wildcard $(PG_PKGLIBDIR)/libpgcommon_shlib.a), \
 		   $(filter $(shell pkg-config --modversion libpq), \
 		   $(word 2,$(shell pg_config --version 2>/dev/null))))
+endif
 ifeq ($(PQ_LINK),auto)
 override PQ_LINK := $(if $(PQ_STATIC_OK),static,dynamic)
 endif
