@@ -371,19 +371,18 @@ def open_loop_section(meta, open_runs):
                      + (" (common)" if r.get("offer") == "common" else ""), share,
                      num(r["rps"], 0), lat_cell(r), num(outstanding, 1),
                      errors_cell(r) + (" **" + ", ".join(flags) + "**" if flags else "")])
-    skipped = [f"{label(s)} ({num(m, 0)} rps)" for s, m in (
-        (s, next((r.get("closed_max_rps") for r in open_runs if r["stack"] == s), None))
-        for s in STACKS) if m and o.get("common") and not any(
-            r["stack"] == s and r.get("offer") == "common" for r in open_runs)]
-    best = []
+    skipped, best = [], []
     for s in STACKS:
         runs = [r for r in open_runs if r["stack"] == s]
         if not runs:
             continue
+        closed_max = runs[0].get("closed_max_rps")
+        if closed_max and o.get("common") and not any(r.get("offer") == "common" for r in runs):
+            skipped.append(f"{label(s)} ({num(closed_max, 0)} rps)")
         ok = [r for r in runs if r["p99_ms"] is not None and r["p99_ms"] < P99_GOAL_MS
               and not r["non_2xx"] and not r["socket_errors"]]
         top = max(ok, key=lambda r: r["rate"]) if ok else None
-        best.append([label(s), num(runs[0].get("closed_max_rps"), 0),
+        best.append([label(s), num(closed_max, 0),
                      f"{num(top['rate'], 0)} ({num(top['p99_ms'])} ms)" if top
                      else f"none of the {len(runs)} rates measured",
                      num(max(r["rate"] for r in runs), 0)])
