@@ -18,7 +18,7 @@ enum route_outcome {
 	ROUTE_OK = 0,		/* the matched row's own answer */
 	ROUTE_NOT_FOUND,	/* no row has the path */
 	ROUTE_NOT_ALLOWED,	/* rows have the path, none the method */
-	ROUTE_UNAVAILABLE,	/* the handler's data source is down */
+	ROUTE_UNAVAILABLE,	/* the database cannot answer now */
 	ROUTE_NOMEM,		/* out of memory */
 };
 
