@@ -49,23 +49,25 @@ else
 $(error PQ_LINK=$(PQ_LINK): static, dynamic or auto)
 endif
 
-APP_SRCS	:= app/config.c app/db.c app/handler.c app/json.c app/log.c \
-		   app/main.c app/respond.c app/route.c app/serve.c
+APP_SRCS	:= app/config.c app/db.c app/json.c app/log.c app/main.c \
+		   app/respond.c app/route.c app/serve.c
 APP_HDRS	:= $(wildcard app/*.h)
 
 # Unit tests: one binary per concern (tests/unit/NAME.c), each linked
 # with only the sources (UNIT_SRCS_NAME) and packages (UNIT_PKGS_NAME)
-# it uses.
+# it uses; tests/unit/stand-in/ replaces what a test must not reach (the
+# database).
 UNIT_SRCS_config	:= app/config.c app/log.c
 UNIT_PKGS_config	:=
 UNIT_SRCS_json		:= app/json.c
 UNIT_PKGS_json		:= libcjson
 UNIT_SRCS_respond	:= app/respond.c
 UNIT_PKGS_respond	:=
-UNIT_SRCS_route		:= app/route.c app/handler.c app/json.c
+UNIT_SRCS_route		:= app/route.c app/json.c tests/unit/stand-in/db_users.c
 UNIT_PKGS_route		:= libcjson
 UNIT_BINS	:= $(patsubst tests/unit/%.c,build/unit/%, \
 		   $(wildcard tests/unit/*.c))
+UNIT_HDRS	:= $(wildcard tests/unit/*.h tests/unit/stand-in/*.h)
 # pkg-config of the packages $(1), if any.
 pkg		 = $(if $(strip $(1)),$(shell pkg-config $(2) $(1)))
 
@@ -88,7 +90,7 @@ $(ASAN_BIN): $(APP_SRCS) $(APP_HDRS)
 asan: $(ASAN_BIN)
 
 .SECONDEXPANSION:
-build/unit/%: tests/unit/%.c tests/unit/unit.h $$(UNIT_SRCS_$$*) $(APP_HDRS)
+build/unit/%: tests/unit/%.c $(UNIT_HDRS) $$(UNIT_SRCS_$$*) $(APP_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(SANITIZE) -Iapp \
 	    $(call pkg,$(UNIT_PKGS_$*),--cflags) -o $@ $< $(UNIT_SRCS_$*) \

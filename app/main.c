@@ -18,6 +18,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "json.h"
 #include "log.h"
 #include "respond.h"
 #include "route.h"
@@ -60,16 +61,6 @@ main_signals(void)
 }
 
 /*
- * The worker's source of the users table, as route_env wants it.
- * Returns what db_users returns.
- */
-static enum table_status
-main_users(void *db, struct table *t)
-{
-	return db_users(db, t);
-}
-
-/*
  * Answer one request (a serve_handler; arg is the struct route_env):
  * route_dispatch decides, this writes.  Errors writing to the web server
  * are not ours to report: libfcgi closes that connection.  Returns
@@ -106,7 +97,7 @@ main(void)
 	struct config		 config;
 	struct db		 db;
 	struct json_enc		 enc;
-	struct route_env	 env = { &enc, main_users, &db };
+	struct route_env	 env = { &enc, &db };
 	int			 rc;
 
 	if (config_load(&config) == -1)

@@ -1,7 +1,7 @@
 /*
- * route.c -- the routing table, which is the response policy, and the
- * dispatch that applies it.  Pure given env: no I/O but what a handler
- * does through env.
+ * route.c -- the routing table, which is the response policy, its
+ * handlers, and the dispatch that applies it.  Pure given env: no I/O
+ * but the handlers' queries of env->db.
  *
  * The path is SCRIPT_NAME followed by PATH_INFO, as both lighttpd and
  * nginx send them (decoded and normalised; the query string is never
@@ -10,14 +10,36 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handler.h"
+#include "db.h"
+#include "json.h"
 #include "route.h"
 
-/* Adding an endpoint: one row here, and its handler (handler.c). */
+/*
+ * GET/HEAD /users: the users table as a JSON array of objects.
+ * Returns ROUTE_OK with the body in env->enc, ROUTE_UNAVAILABLE if the
+ * database cannot answer, or ROUTE_NOMEM.
+ */
+static enum route_outcome
+route_users(const struct route_env *env)
+{
+	struct table	 t;
+
+	switch (db_users(env->db, &t)) {
+	case TABLE_OK:
+		break;
+	case TABLE_NOMEM:
+		return ROUTE_NOMEM;
+	default:
+		return ROUTE_UNAVAILABLE;
+	}
+	return json_enc_table(env->enc, &t) == 0 ? ROUTE_OK : ROUTE_NOMEM;
+}
+
+/* Adding an endpoint: its handler above, and its rows here. */
 const struct route_row route_table[] = {
-	/* method path       handler        status headers message head */
-	{ "GET",  "/users", handler_users, 200,   NULL,   NULL,   0 },
-	{ "HEAD", "/users", handler_users, 200,   NULL,   NULL,   1 },
+	/* method path       handler      status headers message head */
+	{ "GET",  "/users", route_users, 200,   NULL,   NULL,   0 },
+	{ "HEAD", "/users", route_users, 200,   NULL,   NULL,   1 },
 };
 
 const size_t route_table_len = sizeof(route_table) / sizeof(route_table[0]);
@@ -88,7 +110,7 @@ route_allow(char *buf, size_t size, const char *path)
  * memory is exhausted (a is then unfinished).
  */
 static int
-route_answer(const struct route_env *env, const struct route_row *row,
+route_fill(const struct route_env *env, const struct route_row *row,
     const char *allow_path, struct route_answer *a)
 {
 	const char	*headers = row->headers == NULL ? "" : row->headers;
@@ -145,7 +167,7 @@ route_dispatch(const struct route_env *env, const char *method,
 		o = row->handler(env);
 	if (o != ROUTE_OK)
 		row = &route_failures[o];
-	if (route_answer(env, row, o == ROUTE_NOT_ALLOWED ? path : NULL,
+	if (route_fill(env, row, o == ROUTE_NOT_ALLOWED ? path : NULL,
 	    a) == 0)
 		return;
 	memset(a, 0, sizeof(*a));

@@ -10,26 +10,26 @@
 
 #include <stddef.h>
 
-#include "json.h"
-#include "table.h"
+struct db;		/* db.h */
+struct json_enc;	/* json.h */
 
 /* What a request came to; all but ROUTE_OK select a row of failures. */
 enum route_outcome {
 	ROUTE_OK = 0,		/* the matched row's own answer */
 	ROUTE_NOT_FOUND,	/* no row has the path */
 	ROUTE_NOT_ALLOWED,	/* rows have the path, none the method */
-	ROUTE_UNAVAILABLE,	/* the handler's data source is down */
+	ROUTE_UNAVAILABLE,	/* the database cannot answer now */
 	ROUTE_NOMEM,		/* out of memory */
 };
 
 /*
- * What handlers work with.  The worker plugs in its database; tests and
- * the fuzzer plug in a stand-in.
+ * What handlers work with, owned by the caller: the encoder every body
+ * is written to, and the database handlers query (through db.h; the
+ * unit tests and the fuzzer link a stand-in db_users instead of db.c).
  */
 struct route_env {
-	struct json_enc	 *enc;		/* every body is encoded here */
-	enum table_status (*users)(void *source, struct table *);
-	void		 *source;	/* users' first argument */
+	struct json_enc	*enc;
+	struct db	*db;
 };
 
 /* Fill env->enc with the body.  Returns ROUTE_OK or a failure. */

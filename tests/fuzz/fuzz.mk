@@ -20,7 +20,8 @@ FUZZ_CFLAGS	:= -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
 FUZZ_TARGETS	:= route json
 FUZZ_BINS	:= $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
 # What each harness links: only what it drives.
-FUZZ_SRCS_route	:= app/route.c app/handler.c app/json.c app/respond.c
+FUZZ_SRCS_route	:= app/route.c app/json.c app/respond.c \
+		   tests/unit/stand-in/db_users.c
 FUZZ_PKGS_route	:= fcgi libcjson
 FUZZ_SRCS_json	:= app/json.c
 FUZZ_PKGS_json	:= libcjson
@@ -31,7 +32,7 @@ MEMCHECK_REQUESTS ?= 10000
 .PHONY: fuzz fuzz-build soak valgrind
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
-    $(APP_HDRS)
+    $(APP_HDRS) $(UNIT_HDRS)
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Iapp $(call pkg,$(FUZZ_PKGS_$*),--cflags) \
 	    -o $@ $< $(FUZZ_SRCS_$*) $(call pkg,$(FUZZ_PKGS_$*),--libs)

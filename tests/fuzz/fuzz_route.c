@@ -1,8 +1,8 @@
 /*
  * fuzz_route.c -- libFuzzer harness: FastCGI parameters -> the worker's
  * own route_dispatch (app/route.c, its table and handlers) -> the status
- * line and headers (respond_head), as app/main.c writes them, with a
- * stand-in for the database.
+ * line and headers (respond_head), as app/main.c writes them, with the
+ * stand-in db_users (tests/unit/stand-in/) for the database.
  *
  * Input: FastCGI name-value pairs, encoded as in a PARAMS record (a
  * length of 1 byte, or of 4 bytes with the high bit set, for the name
@@ -31,8 +31,11 @@
 #include <cjson/cJSON.h>
 #include <fcgiapp.h>
 
+#include "db.h"
+#include "json.h"
 #include "respond.h"
 #include "route.h"
+#include "../unit/stand-in/db_users.h"
 #include "fuzz.h"
 
 #define MAX_PARAMS	64
@@ -58,28 +61,8 @@ read_len(const uint8_t **p, const uint8_t *end, size_t *len)
 	return 0;
 }
 
-/* The stand-in database: the request's parameters, or a failure. */
-static struct {
-	enum table_status	 answer;
-	const char		*cells[2 * MAX_PARAMS];	/* name, value, ... */
-	int			 nrows;
-	int			 calls;
-} source;
-
-/* route_env's users: source's rows, or its failure. */
-static enum table_status
-source_users(void *arg, struct table *t)
-{
-	static const char *const names[] = { "name", "value" };
-
-	(void)arg;
-	source.calls++;
-	t->nrows = source.nrows;
-	t->ncols = 2;
-	t->names = names;
-	t->cells = source.cells;
-	return source.answer;
-}
+/* The stand-in database's rows: the request's parameters. */
+static const char	*cells[2 * MAX_PARAMS];	/* name, value, ... */
 
 /* The answer the specification gives. */
 struct expected {
@@ -113,9 +96,9 @@ expected_answer(const char *method, const char *script_name,
 	if (method == NULL || (strcmp(method, "GET") != 0 &&
 	    strcmp(method, "HEAD") != 0))
 		return not_allowed;
-	if (source.answer == TABLE_UNAVAILABLE)
+	if (stand_in_db.answer == TABLE_UNAVAILABLE)
 		return down;
-	if (source.answer == TABLE_NOMEM)
+	if (stand_in_db.answer == TABLE_NOMEM)
 		return nomem;
 	rows.head_only = strcmp(method, "HEAD") == 0;
 	return rows;
@@ -139,7 +122,7 @@ check_head(const char *head, int n, int status, size_t length)
 	require(strstr(head, "\r\n\r\n") == head + n - 4);
 }
 
-/* Check that body (len bytes) is the source's rows, parsed back. */
+/* Check that body (len bytes) is the stand-in's rows, parsed back. */
 static void
 check_rows(const char *body, size_t len)
 {
@@ -150,15 +133,15 @@ check_rows(const char *body, size_t len)
 	require(body != NULL && len == strlen(body));
 	doc = cJSON_ParseWithLength(body, len);
 	require(cJSON_IsArray(doc));
-	require(cJSON_GetArraySize(doc) == source.nrows);
+	require(cJSON_GetArraySize(doc) == stand_in_db.table.nrows);
 	cJSON_ArrayForEach(obj, doc) {
 		require(cJSON_GetArraySize(obj) == 2);
 		name = cJSON_GetObjectItemCaseSensitive(obj, "name");
 		value = cJSON_GetObjectItemCaseSensitive(obj, "value");
 		require(cJSON_IsString(name) && strcmp(name->valuestring,
-		    source.cells[2 * r]) == 0);
+		    cells[2 * r]) == 0);
 		require(cJSON_IsString(value) && strcmp(value->valuestring,
-		    source.cells[2 * r + 1]) == 0);
+		    cells[2 * r + 1]) == 0);
 		r++;
 	}
 	cJSON_Delete(doc);
@@ -181,8 +164,10 @@ check_error_body(const char *body, size_t len, const char *message)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const char *const names[] = { "name", "value" };
 	static struct json_enc	 enc;	/* reused, as in the worker */
-	struct route_env	 env = { &enc, source_users, NULL };
+	static struct db	 db;	/* the stand-in keeps its address */
+	struct route_env	 env = { &enc, &db };
 	struct route_answer	 a;
 	struct expected		 want;
 	const uint8_t		*p = data, *end = data + size, *rest;
@@ -207,17 +192,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		cell = envp[n] + nlen + vlen + 2;
 		memcpy(cell, envp[n], nlen + vlen + 2);
 		cell[nlen] = '\0';
-		source.cells[2 * n] = cell;
-		source.cells[2 * n + 1] = cell + nlen + 1;
+		cells[2 * n] = cell;
+		cells[2 * n + 1] = cell + nlen + 1;
 		p += nlen + vlen;
 		n++;
 	}
 	p = rest;
 	envp[n] = NULL;
-	source.nrows = n;
-	source.answer = size % 3 == 0 ? TABLE_OK : size % 3 == 1 ?
+	stand_in_db.table = (struct table){ n, 2, names, cells };
+	stand_in_db.answer = size % 3 == 0 ? TABLE_OK : size % 3 == 1 ?
 	    TABLE_UNAVAILABLE : TABLE_NOMEM;
-	source.calls = 0;
+	stand_in_db.calls = 0;
+	stand_in_db.db = NULL;
 
 	method = FCGX_GetParam("REQUEST_METHOD", envp);
 	script = FCGX_GetParam("SCRIPT_NAME", envp);
@@ -227,8 +213,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	require(a.status == want.status);
 	require(strcmp(a.headers, want.headers) == 0);
 	require(a.head_only == want.head_only);
-	require(source.calls == (want.status == 404 || want.status == 405 ?
+	require(stand_in_db.calls == (want.status == 404 || want.status == 405 ?
 	    0 : 1));
+	require(stand_in_db.calls == 0 || stand_in_db.db == &db);
 	if (want.error != NULL)
 		check_error_body(a.body, a.len, want.error);
 	else

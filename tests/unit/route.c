@@ -1,31 +1,13 @@
 /*
- * Unit tests of app/route.c and app/handler.c: the routing table as the
- * response policy, through the worker's own route_dispatch, with a
- * stand-in for the database.
+ * Unit tests of app/route.c: the routing table as the response policy,
+ * through the worker's own route_dispatch, with the stand-in db_users
+ * (stand-in/db_users.c) for the database.
  */
+#include "db.h"
+#include "json.h"
 #include "route.h"
+#include "stand-in/db_users.h"
 #include "unit.h"
-
-/* The stand-in source: a one-cell table, or the failure asked for. */
-static struct {
-	enum table_status	 answer;	/* what it returns */
-	int			 calls;		/* how often it was asked */
-} source;
-
-/* route_env's users: fills t, returns source.answer. */
-static enum table_status
-source_users(void *arg, struct table *t)
-{
-	static const char *const names[] = { "v" }, *const cells[] = { "1" };
-
-	(void)arg;
-	source.calls++;
-	t->nrows = 1;
-	t->ncols = 1;
-	t->names = names;
-	t->cells = cells;
-	return source.answer;
-}
 
 #define OK	TABLE_OK
 #define DOWN	TABLE_UNAVAILABLE
@@ -103,8 +85,8 @@ test_cases(const struct route_env *env)
 	int			 calls, n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		source.answer = cases[i].source;
-		source.calls = 0;
+		stand_in_db.answer = cases[i].source;
+		stand_in_db.calls = 0;
 		route_dispatch(env, cases[i].method, cases[i].script,
 		    cases[i].path_info, &a);
 		n = snprintf(name, sizeof(name), "%s %s + %s, source %d: ",
@@ -115,7 +97,7 @@ test_cases(const struct route_env *env)
 		    cases[i].status, cases[i].head_only ? " no body" : "",
 		    calls ? "asked" : "untouched");
 		unit_check(a.status == cases[i].status && a.head_only ==
-		    cases[i].head_only && source.calls == calls, name,
+		    cases[i].head_only && stand_in_db.calls == calls, name,
 		    "status, head_only or database use differ");
 		snprintf(name + n, sizeof(name) - n, "headers");
 		unit_streq(name, a.headers, cases[i].headers);
@@ -139,7 +121,7 @@ test_rows(const struct route_env *env)
 	char			 want[64];
 	size_t			 i, n;
 
-	source.answer = TABLE_OK;
+	stand_in_db.answer = TABLE_OK;
 	for (i = 0; i < route_table_len; i++) {
 		row = &route_table[i];
 		route_dispatch(env, row->method, row->path, NULL, &a);
@@ -168,11 +150,16 @@ test_rows(const struct route_env *env)
 int
 main(void)
 {
+	static const char *const names[] = { "v" }, *const cells[] = { "1" };
+	static struct db	 db;	/* the stand-in keeps its address */
 	struct json_enc		 enc;
-	struct route_env	 env = { &enc, source_users, NULL };
+	struct route_env	 env = { &enc, &db };
 
+	stand_in_db.table = (struct table){ 1, 1, names, cells };
 	json_enc_init(&enc);
 	test_cases(&env);
+	unit_check(stand_in_db.db == &db, "the handler queries env's database",
+	    "db_users was given another");
 	test_rows(&env);
 	json_enc_free(&enc);
 	return unit_done();
