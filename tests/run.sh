@@ -1,12 +1,25 @@
 #!/usr/bin/env bash
-# tests/run.sh -- the whole suite (make test).  Ends with "N passed, N failed"
-# and exits non-zero if anything failed.
+# tests/run.sh [full|check] -- the test suite.  Ends with "N passed, N
+# failed" and exits non-zero if anything failed, a suite missing included.
+#
+#   full   (make test) every suite below
+#   check  (make check) the fast tier: the unit tests, integration behind
+#          lighttpd and behind nginx, make up / make down.  Needs only the
+#          Debian packages (no cargo, no PyPI, no network).
 #
 # Everything runs in a private directory (T_TMP): its own PostgreSQL
 # cluster, its own ports, stopped and removed at the end, even on failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/common.sh
+
+TIER=${1:-full}
+case $TIER in
+full | check) ;;
+*) die "usage: tests/run.sh [full|check]" ;;
+esac
+# full: is this the full suite?
+full() { [ "$TIER" = full ]; }
 
 T_TMP=$(mktemp -d /tmp/users-fcgi-test.XXXXXX)
 chmod 0755 "$T_TMP"	# the run user must reach the state directory
@@ -23,7 +36,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# suite NAME COMMAND...: run one test script; its crash is a failure.
+# suite NAME COMMAND...: run one test script; its crash is a failure,
+# and so is a script that is not there (status 127).
 suite() {
 	local name=$1 rc=0 t0=$SECONDS
 	shift
@@ -31,7 +45,8 @@ suite() {
 	"$@" || rc=$?
 	printf '   (%s: %d s)\n' "$name" "$((SECONDS - t0))"
 	if [ "$rc" -ne 0 ]; then
-		printf 'FAILED  %s exited with status %d\n' "$name" "$rc"
+		printf 'FAILED  %s exited with status %d%s\n' "$name" "$rc" \
+		    "$([ "$rc" -ne 127 ] || echo ': the suite is missing')"
 		echo fail >>"$T_RESULTS"
 	fi
 }
@@ -49,7 +64,7 @@ unit() {
 for b in build/unit/*; do
 	suite "unit: ${b##*/}" unit "$b"
 done
-suite "docker-compose.yml" tests/compose.sh
+! full || suite "docker-compose.yml" tests/compose.sh
 
 # One PostgreSQL for the integration suites, with the hostile rows.
 scripts/db.sh start
@@ -59,20 +74,24 @@ psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/fixtures/hostile.sql
 
 suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
 suite "integration: nginx" env FRONT=nginx tests/integration.sh
-suite "nginx with kept FastCGI connections" tests/keepconn.sh
-suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
-    T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
-suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
-# Faults, hostile input, fuzzing, leaks, privileges (tests/reliability/).
-for t in tests/reliability/*.sh; do
-	[ -e "$t" ] && suite "reliability: ${t##*/}" "$t"
-done
+if full; then
+	suite "nginx with kept FastCGI connections" tests/keepconn.sh
+	suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
+	    T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
+	suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
+	# Faults, hostile input, fuzzing, leaks, privileges (tests/reliability/).
+	for t in tests/reliability/*.sh; do
+		suite "reliability: ${t##*/}" "$t"
+	done
+fi
 unset DATABASE_URL
 suite "make up / make down with the embedded database" tests/updown.sh
-suite "several hosts: front, app hosts, database (network namespaces)" \
-    tests/multihost.sh
-# The benchmark harness at a tiny size: it works, nothing is timed.
-[ ! -e tests/bench.sh ] || suite "bench harness" tests/bench.sh
+if full; then
+	suite "several hosts: front, app hosts, database (network namespaces)" \
+	    tests/multihost.sh
+	# The benchmark harness at a tiny size: it works, nothing is timed.
+	suite "bench harness" tests/bench.sh
+fi
 
 passed=$(grep -c '^pass$' "$T_RESULTS" || true)
 failed=$(grep -c '^fail$' "$T_RESULTS" || true)
