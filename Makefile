@@ -11,7 +11,7 @@ PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
 # How the worker (not the ASan build) links libpq (bench/PERFORMANCE.md,
-# issue 12, memory).  static: libpq, OpenSSL and libfcgi from their .a
+# "Memory").  static: libpq, OpenSSL and libfcgi from their .a
 # into a non-PIE executable, whose pointers need no relocation at start:
 # those pages stay shared by the five workers instead of private to each
 # (-2.3 MiB for the stack).  The price: no ASLR for the executable, and
