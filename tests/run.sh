@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# tests/run.sh [full|check] -- the test suite.  Ends with "N passed, N
-# failed" and exits non-zero if anything failed, a suite missing included.
+# tests/run.sh [full | check | only SCRIPT...] -- the test suite.  Ends
+# with "N passed, N failed" and exits non-zero if anything failed, a
+# suite missing included.
 #
 #   full   (make test) every suite below
 #   check  (make check) the fast tier: the unit tests, integration behind
 #          lighttpd and behind nginx, make up / make down.  Needs only the
 #          Debian packages (no cargo, no PyPI, no network).
+#   only   those test scripts, with the suite's database (DATABASE_URL,
+#          holding the hostile rows): tests/reliability/alone, make soak,
+#          make valgrind
 #
 # Everything runs in a private directory (T_TMP): its own PostgreSQL
 # cluster, its own ports, stopped and removed at the end, even on failure.
@@ -14,9 +18,11 @@ cd "$(dirname "$0")/.."
 . scripts/common.sh
 
 TIER=${1:-full}
+[ $# -eq 0 ] || shift
 case $TIER in
-full | check) ;;
-*) die "usage: tests/run.sh [full|check]" ;;
+full | check) [ $# -eq 0 ] || die "usage: tests/run.sh [full | check | only SCRIPT...]" ;;
+only) [ $# -gt 0 ] || die "usage: tests/run.sh only SCRIPT..." ;;
+*) die "usage: tests/run.sh [full | check | only SCRIPT...]" ;;
 esac
 # full: is this the full suite?
 full() { [ "$TIER" = full ]; }
@@ -61,16 +67,35 @@ unit() {
 	[ "$rc" -eq 0 ] || grep -q '^FAILED ' <<<"$out"
 }
 
+# One PostgreSQL for the integration suites, with the hostile rows.
+db_start() {
+	scripts/db.sh start
+	export DATABASE_URL
+	DATABASE_URL=$(scripts/db.sh url)
+	psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/fixtures/hostile.sql
+}
+
+# totals: print the counts; succeed if something passed and nothing failed.
+totals() {
+	local passed failed
+	passed=$(grep -c '^pass$' "$T_RESULTS" || true)
+	failed=$(grep -c '^fail$' "$T_RESULTS" || true)
+	printf '\n%d passed, %d failed\n' "$passed" "$failed"
+	[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+}
+
+if [ "$TIER" = only ]; then
+	db_start
+	for t; do suite "$t" "$t"; done
+	totals
+	exit
+fi
+
 for b in build/unit/*; do
 	suite "unit: ${b##*/}" unit "$b"
 done
 ! full || suite "docker-compose.yml" tests/compose.sh
-
-# One PostgreSQL for the integration suites, with the hostile rows.
-scripts/db.sh start
-export DATABASE_URL
-DATABASE_URL=$(scripts/db.sh url)
-psql -X -q -v ON_ERROR_STOP=1 -d "$DATABASE_URL" -f tests/fixtures/hostile.sql
+db_start
 
 suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
 suite "integration: nginx" env FRONT=nginx tests/integration.sh
@@ -93,7 +118,4 @@ if full; then
 	suite "bench harness" tests/bench.sh
 fi
 
-passed=$(grep -c '^pass$' "$T_RESULTS" || true)
-failed=$(grep -c '^fail$' "$T_RESULTS" || true)
-printf '\n%d passed, %d failed\n' "$passed" "$failed"
-[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
+totals
