@@ -11,7 +11,7 @@ PKG_LIBS	 = $(shell pkg-config --libs $(PKGS))
 SANITIZE	:= -fsanitize=address,undefined -fno-omit-frame-pointer -g
 
 # How the worker (not the ASan build) links libpq (bench/PERFORMANCE.md,
-# issue 12, memory).  static: libpq, OpenSSL and libfcgi from their .a
+# "Memory").  static: libpq, OpenSSL and libfcgi from their .a
 # into a non-PIE executable, whose pointers need no relocation at start:
 # those pages stay shared by the five workers instead of private to each
 # (-2.3 MiB for the stack).  The price: no ASLR for the executable, and
@@ -74,7 +74,7 @@ pkg		 = $(if $(strip $(1)),$(shell pkg-config $(2) $(1)))
 BIN		:= build/users-fcgi
 ASAN_BIN	:= build/asan/users-fcgi
 
-.PHONY: all asan units deps run up down test seed bench load clean
+.PHONY: all asan units deps run up down check test seed bench load clean
 
 all: $(BIN)
 
@@ -113,8 +113,15 @@ down:
 seed: deps
 	@scripts/db.sh seed
 
+# The fast tier: the unit tests, integration behind both fronts, up and
+# down; Debian packages only (tests/run.sh).
+check: deps all units
+	@tests/run.sh check
+
+# The whole suite; the first run also builds oha and the benchmark's
+# peers (cargo, PyPI) into ~/.cache/users-fcgi.
 test: deps all asan units
-	@tests/run.sh
+	@tests/run.sh full
 
 # bench/run.sh builds oha and the peers (once, into the cache) itself.
 bench: deps all

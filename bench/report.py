@@ -282,15 +282,12 @@ def tool_name(meta, machine):
 def method(meta, machine):
     lines = [
         f"- Load: {tool_name(meta, machine)}, {meta['concurrency']} connections"
-        + (f", {meta['wrk_threads']} threads" if meta["tool"] == "wrk" else
-           " (`--no-tui --output-format json`)")
-        + f"; up to {meta['requests']:,} requests per measured run; GET /users "
+        " (`--no-tui --output-format json`)"
+        f"; up to {meta['requests']:,} requests per measured run; GET /users "
         "(`SELECT user_id, username, email FROM users ORDER BY user_id LIMIT 100`, "
         "2000 rows seeded).",
         "- Modes: *connection per request* (the seed's method: "
-        + ("`oha -c 10 --disable-keepalive`" if meta["tool"] == "oha"
-           else "wrk with `Connection: close`")
-        + ") and *keep-alive*.",
+        "`oha -c 10 --disable-keepalive`) and *keep-alive*.",
         f"- Every stack runs alone against the same PostgreSQL. {meta['rounds']} round(s), "
         "interleaved across the stacks (A B C … A B C …); in each round a stack is started, "
         f"warmed up for {meta['warmup_s']} s per mode, measured, stopped. "
@@ -298,9 +295,8 @@ def method(meta, machine):
         "highest of the rounds.",
         f"- A measured run does at most the requests that take {meta['max_seconds']} s "
         "(BENCH_MAX_SECONDS) at the rate of its warm-up"
-        + (" (oha's `-n` and `-z` exclude each other, so the count is computed)"
-           if meta["tool"] == "oha" else "")
-        + ": a slow stack does fewer requests, *Requests per round* gives the count done.",
+        " (oha's `-n` and `-z` exclude each other, so the count is computed)"
+        ": a slow stack does fewer requests, *Requests per round* gives the count done.",
         "- Memory: every 0.2 s during the measured run, the sum of `Pss` (and of `Rss`) "
         "from /proc/PID/smaps_rollup over every process of the stack (front server + "
         "workers, uvicorn, the axum binary). CPU: utime + stime of the same processes, "
@@ -310,11 +306,7 @@ def method(meta, machine):
         "`times`); its peak, sampled as above, is in results.json. It shares the cores "
         "with the stack and PostgreSQL.",
         "- oha counts any HTTP answer, a 5xx too, as a success: *non-2xx* comes from its "
-        "`statusCodeDistribution`, *socket errors* from its `errorDistribution`."
-        if meta["tool"] == "oha" else
-        "- wrk starts its latency clock after the TCP connect, oha (the seed's tool) before "
-        "it. A server that closes the connection first is a socket *read* error for wrk "
-        "although its response arrived and was counted: non-2xx answers are counted apart.",
+        "`statusCodeDistribution`, *socket errors* from its `errorDistribution`.",
         "- pgbench: the same query, 5 clients (the servers' pool size), `-M prepared`, "
         "for as long as c-lighttpd's connection-per-request run of the same round; its "
         "tps is shown as rps.",
@@ -331,11 +323,6 @@ SEED_75_S = (
 
 
 def open_loop_section(meta, open_runs):
-    if meta["tool"] != "oha":
-        return ("Open-loop latency was **not measured**: wrk keeps each connection waiting "
-                "for its response, so the latencies above are closed-loop and understate "
-                "queueing (coordinated omission). With oha (the default), each stack also "
-                "gets constant-rate runs with `--latency-correction`.")
     if not open_runs:
         return "No open-loop run completed."
     o = meta["open"]

@@ -39,8 +39,6 @@
 #   BENCH_OPEN_SECONDS seconds per open-loop rate (10)
 #   BENCH_OPEN_CONNECTIONS  oha's connections in open loop, a ceiling on
 #                      requests under way (200)
-#   BENCH_TOOL         oha (default, built the first time) or wrk (no
-#                      open loop)
 #   BENCH_OUT          the results directory (default
 #                      bench/results/<UTC time>, then bench/results/latest)
 #   BENCH_STATE_DIR    the bench's PostgreSQL and run directories
@@ -105,7 +103,7 @@ configure() {
 	    die "BENCH_OPEN_COMMON=$BENCH_OPEN_COMMON: auto, 0 or a rate"
 	# Open loop: oha only, from the close mode's maximum, servers only.
 	OPEN_STACKS=""
-	if [ "${BENCH_TOOL:-oha}" = oha ] && [[ " $BENCH_MODES " == *" close "* ]] &&
+	if [[ " $BENCH_MODES " == *" close "* ]] &&
 	    { [ -n "$BENCH_OPEN_PCTS" ] || [ "$BENCH_OPEN_COMMON" != 0 ]; }; then
 		OPEN_STACKS=$(for s in $STACKS; do [ "$s" = pgbench ] || echo "$s"; done | xargs)
 	fi
@@ -165,7 +163,7 @@ postmaster_pid() {
 
 write_meta() {
 	jq -n --arg started "$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-	    --arg tool "$LOAD_TOOL" --argjson threads "$WRK_THREADS" \
+	    --arg tool "$LOAD_TOOL" \
 	    --argjson requests "$BENCH_REQUESTS" --argjson concurrency "$BENCH_CONCURRENCY" \
 	    --argjson rounds "$BENCH_ROUNDS" --argjson warmup "$BENCH_WARMUP" \
 	    --argjson max_seconds "${BENCH_MAX_SECONDS:-60}" \
@@ -175,7 +173,7 @@ write_meta() {
 	    --argjson open_connections "$BENCH_OPEN_CONNECTIONS" \
 	    --arg commit "$(git -C "$ROOT" describe --always --dirty 2>/dev/null || echo unknown)" \
 	    'def words: split(" ") | map(select(. != ""));
-	     {started: $started, tool: $tool, wrk_threads: $threads, requests: $requests,
+	     {started: $started, tool: $tool, requests: $requests,
 	      concurrency: $concurrency, rounds: $rounds, warmup_s: $warmup,
 	      max_seconds: $max_seconds,
 	      stacks: ($stacks | words), modes: ($modes | words),

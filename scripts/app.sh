@@ -1,5 +1,5 @@
 # scripts/app.sh -- ROLE=app: only the workers, on a TCP socket, for a
-# front server on another host (README: Running on several hosts).
+# front server on another host (docs/DEPLOY.md: several hosts).
 #
 #   ROLE=app FCGI_LISTEN=ADDR:PORT FRONT_ADDRS="A B" DATABASE_URL=... \
 #       WORKERS=N make up

@@ -9,7 +9,7 @@ set -euo pipefail
 PACKAGES=(build-essential clang pkg-config curl jq python3 python3-yaml
 	libfcgi-dev libfcgi-bin libpq-dev libcjson-dev
 	postgresql-15 postgresql-client-15
-	lighttpd nginx-light spawn-fcgi multiwatch apache2-utils wrk gnuplot-nox
+	lighttpd nginx-light spawn-fcgi multiwatch apache2-utils gnuplot-nox
 	libclang-rt-14-dev valgrind iproute2 procps ${DEPS_EXTRA:-})
 
 missing=()

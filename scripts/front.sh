@@ -1,5 +1,5 @@
 # scripts/front.sh -- ROLE=front: only the front server, balancing over
-# the workers of several app hosts (README: Running on several hosts).
+# the workers of several app hosts (docs/DEPLOY.md: several hosts).
 #
 #   ROLE=front FRONT=nginx|lighttpd UPSTREAMS="ADDR:PORT ADDR:PORT" make up
 #

@@ -15,14 +15,6 @@ expected_json() {
 	sql "SELECT coalesce(json_agg(t), '[]') FROM ($QUERY) AS t" >"$1"
 }
 
-# GET $1 into $D/body and $D/head.
-get() {
-	curl -s --max-time 10 -D "$D/head" -o "$D/body" "$@" || true
-	tr -d '\r' <"$D/head" >"$D/head.txt"
-}
-header() { sed -n "s/^$1: //Ip" "$D/head.txt" | head -n 1; }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$D/head.txt"; }
-
 # --- exactly WORKERS processes, for 5 and for another count -------------
 for n in 2 5; do
 	if WORKERS=$n t_up; then
@@ -37,53 +29,53 @@ done
 pids=$(worker_pids "$T_RUN_DIR")
 
 # --- GET /users --------------------------------------------------------
-get "$T_URL/users"
+get r "$T_URL/users"
 expected_json "$D/expected.json"
-check_eq "$L GET /users is 200" 200 "$(status)"
+check_eq "$L GET /users is 200" 200 "$(status r)"
 check_eq "$L GET /users is application/json" application/json \
-    "$(header Content-Type)"
-check_eq "$L Content-Length is the body's length" "$(stat -c %s "$D/body")" \
-    "$(header Content-Length)"
+    "$(header r Content-Type)"
+check_eq "$L Content-Length is the body's length" "$(stat -c %s "$D/r.body")" \
+    "$(header r Content-Length)"
 check "$L body equals PostgreSQL's json_agg (hostile strings included)" \
-    "$PYTHON" "$ROOT/tests/json_same.py" "$D/body" "$D/expected.json"
+    "$PYTHON" "$ROOT/tests/json_same.py" "$D/r.body" "$D/expected.json"
 check "$L the hostile rows are in the response" \
-    grep -q 'alert(1)' "$D/body"
-check_eq "$L Cache-Control: no-store" no-store "$(header Cache-Control)"
+    grep -q 'alert(1)' "$D/r.body"
+check_eq "$L Cache-Control: no-store" no-store "$(header r Cache-Control)"
 check_eq "$L X-Content-Type-Options: nosniff" nosniff \
-    "$(header X-Content-Type-Options)"
-cp "$D/body" "$D/users.json"
+    "$(header r X-Content-Type-Options)"
+cp "$D/r.body" "$D/users.json"
 
-get "$T_URL/users?limit=1&offset=5&x=%41"
-check "$L a query string is ignored" cmp -s "$D/body" "$D/users.json"
+get r "$T_URL/users?limit=1&offset=5&x=%41"
+check "$L a query string is ignored" cmp -s "$D/r.body" "$D/users.json"
 
-get "$T_URL/users" -I
-check_eq "$L HEAD /users is 200" 200 "$(status)"
+get r "$T_URL/users" -I
+check_eq "$L HEAD /users is 200" 200 "$(status r)"
 check_eq "$L HEAD has the GET's Content-Length" \
-    "$(stat -c %s "$D/users.json")" "$(header Content-Length)"
+    "$(stat -c %s "$D/users.json")" "$(header r Content-Length)"
 raw_request "$T_PORT" 'HEAD /users HTTP/1.0\r\nHost: x\r\n\r\n' >"$D/raw"
 check_eq "$L HEAD sends no body (bytes after the head)" 0 \
     "$("$PYTHON" -c 'import sys; print(len(open(sys.argv[1], "rb").read().split(b"\r\n\r\n", 1)[1]))' "$D/raw")"
 
 # --- 404 and 405 -------------------------------------------------------
 for path in / /nope /users/ /users/5 /users.json /usersx; do
-	get "$T_URL$path"
-	check_eq "$L GET $path is 404" 404 "$(status)"
+	get r "$T_URL$path"
+	check_eq "$L GET $path is 404" 404 "$(status r)"
 	check_eq "$L GET $path has a JSON error body" '{"error":"not found"}' \
-	    "$(cat "$D/body")"
+	    "$(cat "$D/r.body")"
 done
 for method in POST PUT DELETE PATCH OPTIONS; do
-	get "$T_URL/users" -X "$method" -d x
-	check_eq "$L $method /users is 405" 405 "$(status)"
+	get r "$T_URL/users" -X "$method" -d x
+	check_eq "$L $method /users is 405" 405 "$(status r)"
 	check_eq "$L $method /users has Allow: GET, HEAD" "GET, HEAD" \
-	    "$(header Allow)"
+	    "$(header r Allow)"
 	check_eq "$L $method /users has a JSON error body" \
-	    '{"error":"method not allowed"}' "$(cat "$D/body")"
+	    '{"error":"method not allowed"}' "$(cat "$D/r.body")"
 done
 
 # --- an empty table ----------------------------------------------------
 sql "CREATE TABLE users_saved AS SELECT * FROM users; DELETE FROM users"
-get "$T_URL/users"
-check_eq "$L an empty table gives []" "200 []" "$(status) $(cat "$D/body")"
+get r "$T_URL/users"
+check_eq "$L an empty table gives []" "200 []" "$(status r) $(cat "$D/r.body")"
 sql "INSERT INTO users SELECT * FROM users_saved; DROP TABLE users_saved"
 
 # --- PostgreSQL restarted: the stale connections are replaced ----------
@@ -95,10 +87,10 @@ check_eq "$L after a PostgreSQL restart, 300 requests (10 at a time) all succeed
 # --- PostgreSQL down: 503 in bounded time, workers survive --------------
 log_lines=$(wc -l <"$T_RUN_DIR/error.log")
 "$ROOT/scripts/db.sh" stop
-get "$T_URL/users" -w '%{time_total}' --max-time 3 >"$D/time"
-check_eq "$L database down: 503 within 3 s" 503 "$(status)"
+get r "$T_URL/users" -w '%{time_total}' --max-time 3 >"$D/time"
+check_eq "$L database down: 503 within 3 s" 503 "$(status r)"
 check_eq "$L database down: a JSON error body without database text" \
-    '{"error":"database unavailable"}' "$(cat "$D/body")"
+    '{"error":"database unavailable"}' "$(cat "$D/r.body")"
 check_eq "$L database down: 20 more requests all 503" "503 20" \
     "$(load "$T_URL/users" 20 5)"
 check "$L database down: libpq's reason is in the error log" \

@@ -133,3 +133,54 @@ wait_lines() {
 		sleep 0.05
 	done
 }
+
+# get NAME URL [curl args...]: GET (or what the curl args say) URL; the
+# body goes to $D/NAME.body, the headers to $D/NAME.h (CRs removed).
+# $D is the calling suite's own directory.
+get() {
+	local name=$1 url=$2
+	shift 2
+	curl -s --max-time 10 -D "$D/$name.head" -o "$D/$name.body" "$@" "$url" || true
+	tr -d '\r' <"$D/$name.head" >"$D/$name.h"
+}
+# header NAME FIELD: that header's value in the answer NAME (get).
+header() { sed -n "s/^$2: //Ip" "$D/$1.h" | head -n 1; }
+# status NAME: the answer NAME's status code.
+status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$D/$1.h"; }
+
+# A background load (tests/reliability/loadgen.py) that records every
+# request: load_start, load_stop, counts.  LOAD_ON is a command prefix
+# to run it with (multihost.sh: inside the front's network namespace).
+LOAD_PID=
+LOAD_LOG=
+LOAD_STOP=
+LOAD_ON=${LOAD_ON:-}
+LOADGEN=$ROOT/tests/reliability/loadgen.py
+
+# load_start NAME [URL [loadgen run options...]]: clients send requests
+# to URL ($T_URL/users) in the background until load_stop, by default
+# LOAD_CLIENTS (10) of them for at most 60 s; every request is logged to
+# $D/NAME.log (LOAD_LOG).  Returns once 50 requests are done.
+load_start() {
+	local url=${2:-$T_URL/users}
+	LOAD_LOG=$D/$1.log
+	LOAD_STOP=$D/$1.stop
+	shift $(($# < 2 ? $# : 2))
+	[ "$#" -gt 0 ] || set -- --clients "${LOAD_CLIENTS:-10}" --seconds 60
+	rm -f "$LOAD_LOG" "$LOAD_STOP"
+	$LOAD_ON "$PYTHON" "$LOADGEN" run "$url" "$LOAD_LOG" --stop "$LOAD_STOP" "$@" &
+	LOAD_PID=$!
+	wait_lines "$LOAD_LOG" 50 15 || true
+}
+
+# load_stop: let the clients finish their request in progress and exit.
+load_stop() {
+	[ -n "$LOAD_PID" ] || return 0
+	touch "$LOAD_STOP"
+	wait "$LOAD_PID" || true
+	LOAD_PID=
+}
+
+# counts [loadgen count options]: "total ok s503 other badbody max_ms"
+# of the requests in LOAD_LOG (--after T, --before T...: see loadgen.py).
+counts() { "$PYTHON" "$LOADGEN" count "$LOAD_LOG" "$@"; }

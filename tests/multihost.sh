@@ -4,7 +4,7 @@
 # TCP), a database host (PostgreSQL over TCP) and an outsider, each a
 # network namespace on one bridge (tests/multihost/net.bash).  Load comes
 # from the front host; every request is logged and every 200's body is
-# compared with a reference (tests/multihost/load.py).
+# compared with a reference (tests/reliability/loadgen.py --expect).
 #
 #   balance     2,000 requests, 20 at a time, per front: all 200 with the
 #               exact body, both app hosts accepted some
@@ -47,8 +47,6 @@ CONNECT=1 READ=4 FAIL=5
 SLACK_MS=1000	# a loaded 2-core machine's answer time on top of a bound
 PGD=$D/db/pg
 DB_URL=postgresql://postgres@$DB_IP:5432/users
-LOAD_PID=
-
 ms_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%d\n", (b - a) * 1000 }'; }
 
 cleanup() {
@@ -124,28 +122,20 @@ on front curl -s --max-time 10 -o "$D/ref.json" "http://$FRONT_IP:$NGINX_PORT/us
 check "$L a body through the front equals PostgreSQL's json_agg" \
     "$PYTHON" "$ROOT/tests/json_same.py" "$D/ref.json" "$D/expected.json"
 
-# load_start FRONT_PORT NAME CLIENTS: CLIENTS clients on the front host
-# (at most 40 s) until load_stop; every request logged to $D/NAME.log.
-# Returns once 50 requests are done.
-load_start() {
-	LOG=$D/$2.log
-	rm -f "$LOG" "$D/$2.stop"
-	STOP=$D/$2.stop
-	on front "$PYTHON" "$ROOT/tests/multihost/load.py" "$D/ref.json" run \
-	    "http://$FRONT_IP:$1/users" "$LOG" --clients "$3" --seconds 40 \
-	    --stop "$STOP" --timeout 20 &
-	LOAD_PID=$!
-	wait_lines "$LOG" 50 15 || true
+# front_load FRONT_PORT NAME CLIENTS: lib.sh's load_start on the front
+# host, CLIENTS clients for at most 40 s, each 200 compared byte for byte
+# with ref.json; every request logged to $D/NAME.log.
+LOAD_ON="on front"
+front_load() {
+	load_start "$2" "http://$FRONT_IP:$1/users" --clients "$3" --seconds 40 \
+	    --timeout 20 --expect "$D/ref.json"
 }
-load_stop() { touch "$STOP"; wait "$LOAD_PID" || true; LOAD_PID=; }
-# counts [loadgen count options]: "total ok s503 other badbody max_ms".
-counts() { "$PYTHON" "$ROOT/tests/multihost/load.py" "$D/ref.json" count "$LOG" "$@"; }
 # wrong_200: how many 200s of the last load had another body than ref.json.
-wrong_200() { awk '$3 == 200 && $4 != "json"' "$LOG" | wc -l; }
+wrong_200() { awk '$3 == 200 && $4 != "json"' "$LOAD_LOG" | wc -l; }
 # failures: the statuses of the failed requests of the last load, counted
 # ("0 x2, 503 x3"; 0 = no answer), or "none".
 failures() {
-	awk '$3 != 200 { n[$3]++ } END { for (s in n) printf "%s%s x%d", (k++ ? ", " : ""), s, n[s]; if (!k) printf "none" }' "$LOG"
+	awk '$3 != 200 { n[$3]++ } END { for (s in n) printf "%s%s x%d", (k++ ? ", " : ""), s, n[s]; if (!k) printf "none" }' "$LOAD_LOG"
 }
 
 # --- balance: 2,000 requests, 20 at a time -----------------------------
@@ -153,10 +143,10 @@ balance() {
 	local name=$1 port=$2 a1 a2 total good bad
 	a1=$(passive_opens app1)
 	a2=$(passive_opens app2)
-	LOG=$D/balance-$name.log
-	on front "$PYTHON" "$ROOT/tests/multihost/load.py" "$D/ref.json" run \
-	    "http://$FRONT_IP:$port/users" "$LOG" --clients 20 --requests 2000 \
-	    --seconds 60
+	LOAD_LOG=$D/balance-$name.log
+	on front "$PYTHON" "$LOADGEN" run "http://$FRONT_IP:$port/users" \
+	    "$LOAD_LOG" --clients 20 --requests 2000 --seconds 60 \
+	    --expect "$D/ref.json"
 	read -r total good _ _ bad _ < <(counts)
 	a1=$(($(passive_opens app1) - a1))
 	a2=$(($(passive_opens app2) - a2))
@@ -185,7 +175,7 @@ check_eq "$L ... and the front still gets 200" 200 \
 # --- an app host dies: all its processes SIGKILLed under load ----------
 host_dies() {
 	local name=$1 port=$2 t1 total good late lgood
-	load_start "$port" "dies-$name" 10
+	front_load "$port" "dies-$name" 10
 	host_kill app2
 	t1=$(now)
 	sleep 2
@@ -204,7 +194,7 @@ host_dies() {
 		check "[$name] app host dies: at most 2 failures per client ($((total - good)) of $total)" \
 		    le "$((total - good))" 20
 		check "[$name] app host dies: every failure an answer of lighttpd (5xx), none a hang ($(failures))" \
-		    [ -z "$(awk '$3 != 200 && ($3 < 500 || $2 - $1 > 5)' "$LOG")" ]
+		    [ -z "$(awk '$3 != 200 && ($3 < 500 || $2 - $1 > 5)' "$LOAD_LOG")" ]
 	fi
 	check_eq "[$name] app host dies: no 200 with a wrong body" 0 "$(wrong_200)"
 	# Back up, for what follows.
@@ -219,7 +209,7 @@ host_dies lighttpd "$LIGHTTPD_PORT"
 # on the host has timed out before it comes back.
 host_cut() {
 	local name=$1 port=$2 t_cut t_cut1 t_mend total good n max before back_ms
-	load_start "$port" "cut-$name" 10
+	front_load "$port" "cut-$name" 10
 	t_cut=$(now)
 	cut app2
 	t_cut1=$(now)
@@ -262,7 +252,7 @@ host_cut lighttpd "$LIGHTTPD_PORT"
 # --- the database host cut off for 3 s -----------------------------------
 pids1=$(app_workers 1)
 pids2=$(app_workers 2)
-load_start "$NGINX_PORT" db-cut 6	# fewer clients than workers: no queue
+front_load "$NGINX_PORT" db-cut 6	# fewer clients than workers: no queue
 cut db
 sleep 3
 t_mend=$(now)

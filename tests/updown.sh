@@ -27,7 +27,7 @@ check_eq "make up: 100 users, the seed's first one first" \
     "$(curl -s "$URL" | "$PYTHON" -c 'import json,sys; u=json.load(sys.stdin); print(len(u), u[0]["username"])')"
 check_eq "make up: the seed holds 2000 users" 2000 \
     "$(psql -X -At -d "$("$ROOT/scripts/db.sh" url)" -c 'SELECT count(*) FROM users')"
-# Finding 7: the workers' sessions, as PostgreSQL sees them.
+# The workers' sessions, as PostgreSQL sees them.
 check_eq "make up: the workers connect as a role that is no superuser and may only read users (super, select, insert, create)" \
     "f|t|f|f" "$(psql -X -At -d "$("$ROOT/scripts/db.sh" url)" -c "SELECT DISTINCT
     r.rolsuper, has_table_privilege(r.oid, 'users', 'SELECT'),

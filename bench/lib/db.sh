@@ -1,5 +1,5 @@
 # bench/lib/db.sh -- the database of the measurement scripts (bench/run.sh,
-# bench/live.sh, bench/callgrind.sh, bench/counters.sh).
+# bench/live.sh, bench/profile/callgrind.sh, bench/profile/counters.sh).
 # shellcheck shell=bash
 #
 # It brings scripts/common.sh (ROOT, state_dir, log) with it.

@@ -1,27 +1,18 @@
 # bench/lib/load.sh -- the load generators: oha (the seed's tool, built
-# by lib/oha.sh), or wrk (BENCH_TOOL=wrk, for a machine without cargo);
-# pgbench for the ceiling.  Every run leaves its raw output in FILE.raw
+# by lib/oha.sh) and pgbench for the ceiling.  Every run leaves its raw output in FILE.raw
 # and a normalized JSON object in FILE.json (lib/normalize.py).
 # shellcheck shell=bash
 
-# Which tool: BENCH_TOOL=oha (default) or wrk.  Sets LOAD_TOOL and
-# LOAD_BIN; builds oha the first time (lib/oha.sh stops us with one line
-# if it cannot).
+# Sets LOAD_TOOL (oha) and LOAD_BIN; builds oha the first time
+# (lib/oha.sh stops us with one line if it cannot).
 load_detect() {
-	case "${BENCH_TOOL:-oha}" in
-	oha) LOAD_TOOL=oha
-		LOAD_BIN=$("$BENCH_DIR/lib/oha.sh") || exit 1 ;;
-	wrk) LOAD_TOOL=wrk
-		LOAD_BIN=$(command -v wrk) || die "wrk is not installed (scripts/deps.sh installs it)" ;;
-	*) die "BENCH_TOOL=$BENCH_TOOL: oha or wrk" ;;
-	esac
-	# wrk: one thread per core, never more threads than connections.
-	WRK_THREADS=$(($(nproc) < BENCH_CONCURRENCY ? $(nproc) : BENCH_CONCURRENCY))
+	LOAD_TOOL=oha
+	LOAD_BIN=$("$BENCH_DIR/lib/oha.sh") || exit 1
 }
 
 # load_argv KIND MODE URL [ARG]: set LOAD_ARGV to the load tool's command.
 #   warmup   ARG seconds
-#   measure  ARG requests (oha) or seconds (wrk): see run_size
+#   measure  ARG requests: see run_size
 #   open     oha at a constant rate of ARG requests per second for
 #            BENCH_OPEN_SECONDS, latency counted from when each request
 #            was due (--latency-correction), BENCH_OPEN_CONNECTIONS
@@ -29,20 +20,14 @@ load_detect() {
 # MODE: close (a connection per request, the seed's method) or keepalive.
 load_argv() {
 	local kind=$1 mode=$2 url=$3 arg=${4:-}
-	if [ "$LOAD_TOOL" = oha ]; then
-		LOAD_ARGV=("$LOAD_BIN" --no-tui --output-format json)
-		[ "$mode" = keepalive ] || LOAD_ARGV+=(--disable-keepalive)
-		case "$kind" in
-		warmup) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -z "${arg}s") ;;
-		measure) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -n "$arg") ;;
-		open) LOAD_ARGV+=(-c "$BENCH_OPEN_CONNECTIONS" -z "${BENCH_OPEN_SECONDS}s" -w
-			-q "$arg" --latency-correction) ;;
-		esac
-	else
-		LOAD_ARGV=("$LOAD_BIN" -t "$WRK_THREADS" -c "$BENCH_CONCURRENCY" -d "${arg}s"
-		    --timeout 10s -s "$BENCH_DIR/wrk.lua")
-		[ "$mode" = keepalive ] || LOAD_ARGV+=(-H 'Connection: close')
-	fi
+	LOAD_ARGV=("$LOAD_BIN" --no-tui --output-format json)
+	[ "$mode" = keepalive ] || LOAD_ARGV+=(--disable-keepalive)
+	case "$kind" in
+	warmup) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -z "${arg}s") ;;
+	measure) LOAD_ARGV+=(-c "$BENCH_CONCURRENCY" -n "$arg") ;;
+	open) LOAD_ARGV+=(-c "$BENCH_OPEN_CONNECTIONS" -z "${BENCH_OPEN_SECONDS}s" -w
+		-q "$arg" --latency-correction) ;;
+	esac
 	LOAD_ARGV+=("$url")
 }
 
@@ -55,18 +40,17 @@ pgbench_argv() {
 }
 
 # run_size RPS: the size of a measured run, given the rate RPS seen in
-# its warm-up.  oha: BENCH_REQUESTS requests, but no more than take
-# BENCH_MAX_SECONDS at that rate (oha's -n and -z exclude each other).
-# wrk is duration-based: run_seconds.  Either way a slow stack does fewer
-# requests than asked, and the report shows the count it did.
+# its warm-up: BENCH_REQUESTS requests, but no more than take
+# BENCH_MAX_SECONDS at that rate (oha's -n and -z exclude each other).  A
+# slow stack does fewer requests than asked, and the report shows the
+# count it did.
 run_size() {
-	if [ "$LOAD_TOOL" = wrk ]; then run_seconds "$1"; return; fi
 	awk -v n="$BENCH_REQUESTS" -v r="$1" -v max="$BENCH_MAX_SECONDS" \
 	    'BEGIN { c = r > 0 ? int(r * max) : n; print (c >= n ? n : (c < 1 ? 1 : c)) }'
 }
 
 # run_seconds RPS: the whole seconds that BENCH_REQUESTS take at the rate
-# RPS, at least 1, at most BENCH_MAX_SECONDS.
+# RPS, at least 1, at most BENCH_MAX_SECONDS (pgbench is duration-based).
 run_seconds() {
 	awk -v n="$BENCH_REQUESTS" -v r="$1" -v max="$BENCH_MAX_SECONDS" \
 	    'BEGIN { s = r > 0 ? n / r : 10; s = int(s) + (s > int(s));

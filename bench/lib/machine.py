@@ -70,8 +70,7 @@ def os_name():
 
 def main():
     load_tool, load_bin, pg_bin, versions_sh = sys.argv[1:5]
-    load = {"wrk": lambda: first(r"wrk (?:debian/)?(\d[\w.]*)", run(load_bin, "-v")),
-            "oha": lambda: first(r"oha (\S+)", run(load_bin, "--version"))}[load_tool]()
+    load = first(r"oha (\S+)", run(load_bin, "--version"))
     peers, note = peer_versions(versions_sh)
     versions = dict([
         ("lighttpd", first(r"lighttpd/(\S+)", run("lighttpd", "-v"))),

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """One load run -> one JSON object on stdout, whatever the tool.
 
-    normalize.py wrk|oha|pgbench RAW [--samples FILE] [KEY=VALUE ...]
+    normalize.py oha|pgbench RAW [--samples FILE] [KEY=VALUE ...]
 
 RAW is the tool's standard output; FILE is what lib/sampler.py wrote
 during the run; KEY=VALUEs (stack=..., mode=..., round=...) are copied in.
@@ -16,14 +16,6 @@ load_cpu_us_per_req.  Latencies are in ms; null where the tool has none.
 import json
 import re
 import sys
-
-
-def from_wrk(text):
-    """bench/wrk.lua's line."""
-    for line in text.splitlines():
-        if line.startswith("BENCH_JSON "):
-            return json.loads(line[len("BENCH_JSON "):])
-    raise SystemExit("normalize.py: no BENCH_JSON line in wrk's output")
 
 
 def from_oha(text):
@@ -104,7 +96,7 @@ def value(text):
 def main():
     tool, raw, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     with open(raw) as f:
-        run = {"wrk": from_wrk, "oha": from_oha, "pgbench": from_pgbench}[tool](f.read())
+        run = {"oha": from_oha, "pgbench": from_pgbench}[tool](f.read())
     if run.get("rps") is None:
         run["rps"] = run["requests"] / run["duration_s"] if run["duration_s"] else 0.0
     while args:

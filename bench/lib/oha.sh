@@ -18,7 +18,6 @@ OHA_VERSION=${OHA_VERSION:-1.15.0}
 CACHE=$PEERS_CACHE
 DEST=$CACHE/oha-$OHA_VERSION
 LOG=$CACHE/oha-$OHA_VERSION.log
-WRK="or measure with wrk instead: BENCH_TOOL=wrk make bench"
 
 # Is DIR/bin/oha the version we want?
 works() { [ "$("$1/bin/oha" --version 2>/dev/null)" = "oha $OHA_VERSION" ]; }
@@ -26,7 +25,7 @@ works() { [ "$("$1/bin/oha" --version 2>/dev/null)" = "oha $OHA_VERSION" ]; }
 # cargo from PATH (lib.sh adds rustup's default place).
 find_cargo() {
 	command -v cargo ||
-	    die "oha $OHA_VERSION is not installed and cargo is not found (PATH, ~/.cargo/bin): install Rust >= 1.88 (rustup) and retry, $WRK"
+	    die "oha $OHA_VERSION is not installed and cargo is not found (PATH, ~/.cargo/bin): install Rust >= 1.88 (rustup) and retry"
 }
 
 # build: cargo install into a scratch directory, then move it in place.
@@ -43,7 +42,7 @@ build() {
 	    rc=$?
 	if [ "$rc" -ne 0 ] || ! works "$tmp"; then
 		rm -rf "$tmp"
-		die "cargo install --locked oha@$OHA_VERSION failed (needs crates.io, a C compiler and cmake; see $LOG): retry the same command, $WRK"
+		die "cargo install --locked oha@$OHA_VERSION failed (needs crates.io, a C compiler and cmake; see $LOG): retry the same command"
 	fi
 	rm -rf "$DEST"
 	mv "$tmp" "$DEST"

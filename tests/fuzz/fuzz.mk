@@ -40,7 +40,7 @@ build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $$(FUZZ_SRCS_$$*) \
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: deps fuzz-build
-	@tests/fuzz/fuzz.sh -t $(FUZZ_SECONDS)
+	@tests/fuzz/run-fuzzers.sh -t $(FUZZ_SECONDS)
 
 soak: deps all
 	@RSS_REQUESTS=$(RSS_REQUESTS) tests/reliability/alone \

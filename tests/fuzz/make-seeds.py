@@ -4,7 +4,7 @@ hand-written edge cases (tests/fuzz/regressions/) of both harnesses.
 
 The files are committed; run this again only to change them.  Crashes
 that fuzzing finds are added to tests/fuzz/regressions/<target>/ by
-tests/fuzz/fuzz.sh, beside these.
+tests/fuzz/run-fuzzers.sh, beside these.
 """
 import hashlib
 import os

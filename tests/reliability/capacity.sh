@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/reliability/capacity.sh -- many clients, and slow ones (issue 10,
-# findings 8 and 15), behind lighttpd and nginx, 5 workers:
+# tests/reliability/capacity.sh -- many clients, and slow ones,
+# behind lighttpd and nginx, 5 workers:
 #
 #   every process may open 16,384 files (ulimit -n);
 #   2,000 keep-alive connections, all open at once, each gets GET /users

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/reliability/deploy.sh -- scripts/stack.sh as an attacker and an
-# operator meet it (issue 10, findings 1, 2, 5, 14, 16):
+# operator meet it:
 #
 #   state dir     as root, a state or run directory another user could
 #                 have prepared (symlinks, wrong owner, writable by others)
@@ -57,12 +57,13 @@ if [ -z "$u" ]; then
 	printf '        not started as root: the state directory checks need root\n'
 fi
 
-# --- finding 1: a predictable state directory, prepared by another user -----
+# --- a predictable state directory, prepared by another user ---------------
 if [ -n "$u" ]; then
 	L="[state dir]"
 	P=$(free_port)
-	# A checkout the run user cannot enter: the old fallback was
-	# /var/tmp/users-fcgi-<sha1 of its path>, which anyone can create.
+	# A checkout the run user cannot enter, and the predictable path
+	# /var/tmp/users-fcgi-<sha1 of its path>, which anyone can create,
+	# prepared by another user: it must not be used.
 	priv=$(mktemp -d "$D/private.XXXXXX")
 	co=$priv/checkout
 	copy_checkout "$co"
@@ -77,7 +78,7 @@ if [ -n "$u" ]; then
 	runuser -u "$ATTACKER" -- ln -s "$victim" "$old/run-$P/front"
 	stack "$co" up DATABASE_URL="$DATABASE_URL" || true
 	stack "$co" down DATABASE_URL="$DATABASE_URL" || true
-	check_eq "$L root, a checkout $u cannot enter, the old predictable path prepared by $ATTACKER with symlinks: the file they point to is untouched" \
+	check_eq "$L root, a checkout $u cannot enter, the predictable path prepared by $ATTACKER with symlinks: the file they point to is untouched" \
 	    "root 600 secret" "$(stat_of "$victim") $(cat "$victim")"
 	check_eq "$L ... and root created nothing in $ATTACKER's directory" \
 	    "$ATTACKER" "$(find "$old" -mindepth 1 ! -type l -printf '%u\n' | sort -u | tr '\n' ' ' | sed 's/ $//')"
@@ -113,7 +114,7 @@ if [ -n "$u" ]; then
 	rm -rf "$D/attacker" "$D/open" "$D/real" "$D/link" "$D/mine"
 fi
 
-# --- finding 2: pid files name an innocent process ------------------------
+# --- pid files name an innocent process ----------------------------------
 L="[pid files]"
 # An innocent process: not the stack's, started afresh for each case.
 innocent_start() { stop_pid "${innocent:-0}" KILL; sleep 300 & innocent=$!; }
@@ -148,7 +149,7 @@ rewritten_pids() {
 [ -z "$u" ] || for_each_front rewritten_pids WORKERS=2
 stop_pid "$innocent" KILL
 
-# --- finding 5: root's umask ----------------------------------------------
+# --- root's umask --------------------------------------------------------
 for mask in "077 lighttpd" "027 nginx"; do
 	read -r mask FRONT <<<"$mask"
 	export FRONT
@@ -165,7 +166,7 @@ for mask in "077 lighttpd" "027 nginx"; do
 	}
 done
 
-# --- finding 14: any single process SIGKILLed, then down ------------------
+# --- any single process SIGKILLed, then down ----------------------------
 # kill_one FRONT WHAT: start a stack, SIGKILL its WHAT, run down.
 kill_one() {
 	local L="[SIGKILL] [$1] $2" victim procs
@@ -193,7 +194,7 @@ kill_one nginx "nginx worker"
 kill_one nginx multiwatch
 kill_one nginx worker
 
-# --- finding 16: odd paths, long paths, a PORT that is not one -------------
+# --- odd paths, long paths, a PORT that is not one -----------------------
 L="[paths]"
 odd=$D/"co py&x"
 copy_checkout "$odd"

@@ -1,6 +1,6 @@
-# tests/reliability/faults.bash -- sourced by the fault tests: a
-# background load that records every request, clocks, PostgreSQL's
-# processes, and a cleanup that undoes every fault on exit.
+# tests/reliability/faults.bash -- sourced by the fault tests: clocks,
+# locks, PostgreSQL's processes, and a cleanup that undoes every fault on
+# exit.  The background load (load_start, load_stop, counts) is lib.sh's.
 # shellcheck shell=bash
 
 # shellcheck source=../lib.sh
@@ -8,38 +8,11 @@
 
 R=$ROOT/tests/reliability
 LOAD_CLIENTS=10
-LOAD_PID=
-LOAD_STOP=$T_TMP/load.stop
 PAUSED_PIDS=
 LOCK_PID=
 
 # plus A B: A + B, two times in seconds (now).
 plus() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.6f\n", a + b }'; }
-
-# load_start NAME: LOAD_CLIENTS clients hammer $T_URL/users in the
-# background (at most 60 s) and log every request to $D/NAME.log.
-# Returns once 50 requests are done.
-load_start() {
-	LOAD_LOG=$D/$1.log
-	LOAD_STOP=$D/$1.stop
-	rm -f "$LOAD_LOG" "$LOAD_STOP"
-	"$PYTHON" "$R/loadgen.py" run "$T_URL/users" "$LOAD_LOG" \
-	    --clients "$LOAD_CLIENTS" --seconds 60 --stop "$LOAD_STOP" &
-	LOAD_PID=$!
-	wait_lines "$LOAD_LOG" 50 15 || true
-}
-
-# load_stop: let the clients finish their request in progress and exit.
-load_stop() {
-	[ -n "$LOAD_PID" ] || return 0
-	touch "$LOAD_STOP"
-	wait "$LOAD_PID" || true
-	LOAD_PID=
-}
-
-# counts [--after T] [--before T]: "total ok s503 other badbody max_ms"
-# of the requests of the last load that started in [T, T).
-counts() { "$PYTHON" "$R/loadgen.py" count "$LOAD_LOG" "$@"; }
 
 # requests N METHOD PATH [CLIENTS]: N requests to $T_URL/PATH, CLIENTS (4)
 # at a time, each on a new connection; prints how many got each status

@@ -2,7 +2,7 @@
 """loadgen.py -- a bounded background load that records every request.
 
   loadgen.py run URL LOG [--clients N] [--seconds S] [--stop FILE]
-                         [--requests R] [--method M]
+                         [--requests R] [--method M] [--expect FILE]
       N clients (default 10) each send GET (or M) URL on a new connection
       (Connection: close, like `oha --disable-keepalive`), one after the
       other, until FILE exists, S seconds (default 60) have passed or R
@@ -12,7 +12,8 @@
       start/end: Unix time in seconds; status: the HTTP status, 0 when no
       answer came (refused, reset, timeout); body: "json" when the body is
       what the service promises for that status (an array for 200, an
-      {"error": ...} object otherwise), "bad" otherwise.
+      {"error": ...} object otherwise), "bad" otherwise.  With --expect,
+      a 200's body is "json" only when it is exactly FILE's bytes.
 
   loadgen.py count LOG [--after T] [--before T] [--ended-after T]
                        [--ended-before T]
@@ -35,16 +36,18 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))
 import rawhttp  # noqa: E402
 
 
-def ok_200(body):
-    """Is body right for a 200 to GET /users?  Here: a JSON array
-    (tests/multihost/load.py asks for a reference file's bytes)."""
+def ok_200(body, expected):
+    """Is body right for a 200 to GET /users?  expected's bytes if given,
+    else any JSON array."""
+    if expected is not None:
+        return body == expected
     try:
         return isinstance(json.loads(body), list)
     except ValueError:
         return False
 
 
-def one_request(host, port, method, path, timeout):
+def one_request(host, port, method, path, timeout, expected):
     """Send one request; return (status, body_ok).  The answer is read
     raw (rawhttp): a HEAD answer with a body, or any byte after the
     answer, makes body_ok false; a 200's body is judged by ok_200, any
@@ -67,7 +70,7 @@ def one_request(host, port, method, path, timeout):
     if method == "HEAD":
         return status, body == b""
     if status == 200:
-        return status, ok_200(body)
+        return status, ok_200(body, expected)
     try:
         doc = json.loads(body) if body else None
     except ValueError:
@@ -82,6 +85,10 @@ def run(args):
     lock = threading.Lock()
     out = open(args.log, "a", buffering=1)
     left = [args.requests]
+    expected = None
+    if args.expect:
+        with open(args.expect, "rb") as f:
+            expected = f.read()
 
     def take():
         """May this client send one more request?"""
@@ -97,7 +104,7 @@ def run(args):
         while take():
             start = time.time()
             status, ok = one_request(url.hostname, url.port, args.method,
-                                     path, args.timeout)
+                                     path, args.timeout, expected)
             end = time.time()
             with lock:
                 out.write("%.6f %.6f %d %s\n"
@@ -153,6 +160,7 @@ def main():
     r.add_argument("--timeout", type=float, default=15)
     r.add_argument("--requests", type=int)
     r.add_argument("--method", default="GET")
+    r.add_argument("--expect")
     c = sub.add_parser("count")
     c.add_argument("log")
     c.add_argument("--after", type=float)

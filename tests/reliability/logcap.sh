@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/reliability/logcap.sh -- an overload cannot fill the disk with
-# logs (issue 10, finding 17).  Each front is held to CONNECTIONS=500
+# logs.  Each front is held to CONNECTIONS=500
 # and 1,500 clients connect, request and close without pause for 8 s:
 # lighttpd logs "sockets disabled/enabled again" at every crossing of its
 # limit, nginx "worker_connections are not enough".  With the log held to

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/reliability/pgenv.sh -- libpq's environment variables reach the
-# workers behind both fronts (issue 10, finding 13): every one that
-# README's Configuration lists as passed, set in the environment of
+# workers behind both fronts: every one that
+# docs/DEPLOY.md lists as passed, set in the environment of
 # `stack.sh up`, is in each worker's environment; PGCLIENTENCODING, which
 # would undo the worker's UTF-8, is not.  The workers run from a wrapper
 # that records its environment and then starts the real worker without

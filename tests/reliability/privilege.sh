@@ -51,16 +51,6 @@ stack_pids() {
 	} | sort -nu
 }
 
-# GET $2 (curl args after) into $D/$1.head and $D/$1.body.
-get() {
-	local name=$1 url=$2
-	shift 2
-	curl -s --max-time 10 -D "$D/$name.head" -o "$D/$name.body" "$@" "$url" || true
-	tr -d '\r' <"$D/$name.head" >"$D/$name.h"
-}
-header() { sed -n "s/^$2: //Ip" "$D/$1.h" | head -n 1; }
-status() { sed -n '1s/^HTTP\/[0-9.]* \([0-9]*\).*/\1/p' "$D/$1.h"; }
-
 declare -A WHAT=([ok]="GET /users" [head]="HEAD /users" [notfound]="GET /nope"
     [notallowed]="DELETE /users" [denied]="GET /users, SELECT revoked"
     [refused]="GET /users, the role refused")

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/counters.sh [BIN] -- per-request counters of a whole stack that
+# bench/profile/counters.sh [BIN] -- per-request counters of a whole stack that
 # do not depend on how busy the machine is: system calls, voluntary
 # context switches, and the stack's memory (PSS).
 #
@@ -10,15 +10,15 @@
 # (MODE=keepalive), twice:
 #   1. untraced: context switches (/proc/PID/status deltas) per request,
 #      then the PSS and private memory of every process of the stack
-#      (smaps_rollup), and its pages counted once (lib/footprint.py);
+#      (smaps_rollup), and its pages counted once (footprint.py);
 #   2. under `strace -c -f`: system calls per request, in total and by
 #      name (those at >= 0.05 per request).
 # Each figure is printed for the front (lighttpd, or nginx's processes)
 # and for the workers, divided by N.  Every response must be a 200.
 # Uses DATABASE_URL, else the embedded database (bench/lib/db.sh).
 set -euo pipefail
-# shellcheck source=lib/db.sh
-. "$(dirname "$0")/lib/db.sh"
+# shellcheck source=../lib/db.sh
+. "$(dirname "$0")/../lib/db.sh"
 
 BIN=${1:-$ROOT/build/users-fcgi}
 N=${N:-5000}
@@ -106,7 +106,7 @@ read -r fpss fpriv <<<"$(pss $FRONT_PIDS)"
 # shellcheck disable=SC2086
 read -r wpss wpriv <<<"$(pss $WORKERS_PIDS)"
 # shellcheck disable=SC2086
-footprint=$("$PYTHON" "$ROOT/bench/lib/footprint.py" $FRONT_PIDS $WORKERS_PIDS)
+footprint=$("$PYTHON" "$ROOT/bench/profile/footprint.py" $FRONT_PIDS $WORKERS_PIDS)
 
 # trace NAME PIDS...: count the group's system calls over N
 # requests into $STATE_DIR/NAME.strace, in the background; prints
@@ -151,6 +151,6 @@ printf '%-8s %14s %14s %16s %9s %9s\n' front "$fc" "$(per_request "$fv0" "$fv1")
 printf '%-8s %14s %14s %16s %9s %9s\n' workers "$wc" "$(per_request "$wv0" "$wv1")" \
     "$(per_request "$wn0" "$wn1")" "$wpss" "$wpriv"
 echo "stack PSS: $((fpss + wpss)) KiB, private: $((fpriv + wpriv)) KiB;" \
-    "each page once: $footprint KiB (bench/lib/footprint.py)"
+    "each page once: $footprint KiB (bench/profile/footprint.py)"
 echo "front syscalls/req:   $fnames"
 echo "workers syscalls/req: $wnames"

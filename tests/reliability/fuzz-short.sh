@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/reliability/fuzz.sh -- the libFuzzer harnesses (tests/fuzz/), short:
+# tests/reliability/fuzz-short.sh -- the libFuzzer harnesses (tests/fuzz/), short:
 # every regression input replayed, then FUZZ_SECONDS (12) of fuzzing per
 # harness from the committed corpus.  A failure found here is kept in
 # tests/fuzz/regressions/ like one found by `make fuzz` (300 s each).
@@ -14,7 +14,7 @@ if ! make -s -C "$ROOT" fuzz-build >"$T_TMP/fuzz-build.log" 2>&1; then
 	exit 0
 fi
 pass "$L the harnesses build (clang -fsanitize=fuzzer,address,undefined)"
-out=$("$ROOT/tests/fuzz/fuzz.sh" -t "${FUZZ_SECONDS:-12}" -w "$T_TMP/fuzz") || true
+out=$("$ROOT/tests/fuzz/run-fuzzers.sh" -t "${FUZZ_SECONDS:-12}" -w "$T_TMP/fuzz") || true
 printf '%s\n' "$out" | grep -v '^ok \|^FAILED ' || true
 while read -r verdict rest; do
 	case $verdict in

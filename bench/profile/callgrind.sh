@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/callgrind.sh [BIN] -- instructions per request of one worker,
+# bench/profile/callgrind.sh [BIN] -- instructions per request of one worker,
 # counted by valgrind's callgrind: repeatable where wall time is not.
 #
 # Runs BIN (default build/users-fcgi) under callgrind on a private
@@ -8,8 +8,8 @@
 # Uses DATABASE_URL, else the embedded database (started, and stopped
 # again if it was not running).
 set -euo pipefail
-# shellcheck source=lib/db.sh
-. "$(dirname "$0")/lib/db.sh"
+# shellcheck source=../lib/db.sh
+. "$(dirname "$0")/../lib/db.sh"
 
 BIN=${1:-$ROOT/build/users-fcgi}
 N1=${N1:-100}

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# tests/fuzz/fuzz.sh -- replay the regression inputs, then fuzz, for each
+# tests/fuzz/run-fuzzers.sh -- replay the regression inputs, then fuzz, for each
 # libFuzzer harness (build/fuzz/fuzz_<target>, built by `make fuzz-build`).
 #
-#   fuzz.sh [-t SECONDS] [-w WORKDIR] [TARGET...]
+#   run-fuzzers.sh [-t SECONDS] [-w WORKDIR] [TARGET...]
 #
 # TARGET: route, json (default both).  Each runs SECONDS (default 300)
 # from the committed corpus (tests/fuzz/corpus/<target>) plus what
@@ -20,7 +20,7 @@ while getopts t:w: o; do
 	case $o in
 	t) SECONDS_EACH=$OPTARG ;;
 	w) WORK=$OPTARG ;;
-	*) die "usage: fuzz.sh [-t SECONDS] [-w WORKDIR] [TARGET...]" ;;
+	*) die "usage: run-fuzzers.sh [-t SECONDS] [-w WORKDIR] [TARGET...]" ;;
 	esac
 done
 shift $((OPTIND - 1))
