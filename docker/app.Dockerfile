@@ -11,7 +11,7 @@ FROM ${BASE_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends gcc libc6-dev make \
         pkg-config libfcgi-dev libpq-dev libcjson-dev \
- && rm -rf /var/lib/apt/lists/*
+ && apt-get clean && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Makefile ./
 COPY app/ app/
@@ -22,7 +22,7 @@ FROM ${BASE_IMAGE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends lighttpd libfcgi0ldbl \
         libpq5 libcjson1 curl \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin users-fcgi \
  && install -d -o users-fcgi -g users-fcgi -m 0700 /run/users-fcgi \

@@ -10,7 +10,7 @@ RUN mkdir -p /etc/postgresql-common/createcluster.d \
         >/etc/postgresql-common/createcluster.d/no-main-cluster.conf \
  && apt-get update \
  && apt-get install -y --no-install-recommends postgresql-15 \
- && rm -rf /var/lib/apt/lists/* \
+ && apt-get clean && rm -rf /var/lib/apt/lists/* \
  && install -d -o postgres -g postgres -m 0700 /var/lib/postgresql/data
 COPY sql/ /docker-entrypoint-initdb.d/
 COPY docker/db-entrypoint.sh /usr/local/bin/db-entrypoint

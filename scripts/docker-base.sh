@@ -6,10 +6,12 @@
 #
 #   scripts/docker-base.sh      as root (mmdebstrap, docker import)
 #
-# mmdebstrap (--variant=minbase) installs bookworm from Debian's package
+# mmdebstrap (--variant=minbase, its output shown only if it fails) installs bookworm from Debian's package
 # mirror, with the official slim image's dpkg filters (no manuals, no
 # documentation but the copyrights, no locales); `docker import` makes the
-# image of it.  Nothing is done when the image exists already.
+# image of it.  /usr is merged by mmdebstrap's own hook, not by the
+# usrmerge package, which would leave Perl in every image built FROM
+# this one.  Nothing is done when the image exists already.
 #
 # Environment: BASE_IMAGE (debian:bookworm-slim), DEBIAN_MIRROR
 # (http://deb.debian.org), DOCKER (docker: the client to use).
@@ -42,11 +44,14 @@ mmdebstrap --quiet --variant=minbase --format=tar \
     --dpkgopt='path-include=/usr/share/locale/locale.alias' \
     --dpkgopt='path-exclude=/usr/share/lintian/*' \
     --aptopt='Acquire::Languages "none"' \
+    --hook-dir=/usr/share/mmdebstrap/hooks/merged-usr \
     --customize-hook='rm -rf "$1"/var/lib/apt/lists/* "$1"/var/cache/apt/*.bin' \
     bookworm "$tmp/rootfs.tar" \
     "deb $DEBIAN_MIRROR/debian bookworm main" \
     "deb $DEBIAN_MIRROR/debian bookworm-updates main" \
-    "deb $DEBIAN_MIRROR/debian-security bookworm-security main" </dev/null
+    "deb $DEBIAN_MIRROR/debian-security bookworm-security main" \
+    </dev/null >"$tmp/mmdebstrap.log" 2>&1 ||
+    { tail -n 30 "$tmp/mmdebstrap.log" >&2; die "mmdebstrap failed"; }
 "$DOCKER" import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
