@@ -30,22 +30,25 @@ D=$T_TMP/compose
 mkdir -p "$D"
 : >"$D/empty.env"
 DOCKERD_PID=
-# The images it builds (app, db): tags of their own.
-IMAGES=(users-fcgi-test:app users-fcgi-test:db)
+# The images it builds (app, db, app-nginx): tags of their own.
+IMAGES=(users-fcgi-test:app users-fcgi-test:db users-fcgi-test:nginx)
 
 # The stack's settings, all given: nothing from the caller's environment
 # or a .env file changes what is tested.
 T_PORT=$(free_port)
+NGINX_PORT=$(free_port)
 DB_PORT=$(free_port)
 URL=http://127.0.0.1:$T_PORT/users
+WORKERS=5
 compose() {
-	env PORT="$T_PORT" DB_PORT="$DB_PORT" WORKERS=5 \
+	env PORT="$T_PORT" NGINX_PORT="$NGINX_PORT" DB_PORT="$DB_PORT" WORKERS="$WORKERS" \
 	    READER_PASSWORD="reader-$$" POSTGRES_PASSWORD= \
 	    DB_CONNECT_TIMEOUT=2 DB_STATEMENT_TIMEOUT=2000 \
-	    APP_IMAGE="${IMAGES[0]}" DB_IMAGE="${IMAGES[1]}" \
+	    APP_IMAGE="${IMAGES[0]}" DB_IMAGE="${IMAGES[1]}" APP_NGINX_IMAGE="${IMAGES[2]}" \
 	    BASE_IMAGE="${BASE_IMAGE:-debian:bookworm-slim}" \
 	    "${COMPOSE_CMD[@]}" --project-directory "$ROOT" \
-	    -f "$ROOT/docker-compose.yml" --env-file "$D/empty.env" -p "$P" "$@"
+	    -f "$ROOT/docker-compose.yml" --env-file "$D/empty.env" -p "$P" \
+	    --profile nginx "$@"
 }
 
 # The project's containers, networks and volumes (by compose's label).
@@ -79,7 +82,6 @@ dockerd_ready() {
 	if ! engine_answers && ! pgrep -x dockerd >/dev/null; then
 		setsid dockerd </dev/null >"$D/dockerd.log" 2>&1 &
 		DOCKERD_PID=$!
-		log "started dockerd (pid $DOCKERD_PID, log $D/dockerd.log)"
 	fi
 	until engine_answers; do
 		if [ "$SECONDS" -ge "$deadline" ] ||
@@ -103,6 +105,7 @@ step() {
 step "Docker, docker-compose and mmdebstrap are installed" \
     env DEPS_EXTRA="docker.io docker-compose mmdebstrap" "$ROOT/scripts/deps.sh"
 step "a Docker engine answers" dockerd_ready
+[ -z "$DOCKERD_PID" ] || log "started dockerd (pid $DOCKERD_PID); it is stopped at the end"
 step "the base image exists (scripts/docker-base.sh when it does not)" \
     env DOCKER="$DOCKER" "$ROOT/scripts/docker-base.sh"
 step "docker-compose.yml is valid for ${COMPOSE_CMD[*]}" compose config -q
@@ -121,57 +124,63 @@ else
 	exit 0
 fi
 APP=$(compose ps -q app)
+NGINX=$(compose ps -q app-nginx)
 DB=$(compose ps -q db)
-t0=$SECONDS
-if wait_http_200 "$URL" 30; then
-	pass "/users answers 200 within 30 s of up ($((SECONDS - t0)) s)"
-else
-	fail "/users answers 200 within 30 s of up"
-	compose logs --no-color --tail 20 2>&1 | say_log /dev/stdin
-fi
-curl -s --max-time 10 "$URL" >"$D/users.json" || true
-# app_health: until the app's healthcheck (/users) says healthy.
-app_health() {
-	local deadline=$((SECONDS + 30))
-	until [ "$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$APP")" = healthy ]; do
-		[ "$SECONDS" -lt "$deadline" ] || return 1
-		sleep 0.5
-	done
-}
-check "the app's healthcheck says healthy within 30 s" app_health
-check "/users is 100 users (user_id, username, email)" "$PYTHON" -c '
-import json, sys
-rows = json.load(open(sys.argv[1]))
-sys.exit(0 if len(rows) == 100 and all(
-    sorted(r) == ["email", "user_id", "username"] for r in rows) else 1)' "$D/users.json"
 
 # published CONTAINER PORT: where the container's PORT is published, one
 # line (space-separated).
 published() { "$DOCKER" port "$1" "$2/tcp" | sort -u | paste -sd ' '; }
-check_eq "the app is published on 127.0.0.1:$T_PORT only" \
-    "127.0.0.1:$T_PORT" "$(published "$APP" 8080)"
-check_eq "PostgreSQL is published on 127.0.0.1:$DB_PORT only" \
-    "127.0.0.1:$DB_PORT" "$(published "$DB" 5432)"
-
-# --- processes ---------------------------------------------------------------
+# healthy_within CONTAINER SECS: until its healthcheck says healthy.
+healthy_within() {
+	local deadline=$((SECONDS + $2))
+	until [ "$("$DOCKER" inspect -f '{{.State.Health.Status}}' "$1")" = healthy ]; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.5
+	done
+}
 # top_of CONTAINER: "UID COMMAND" of every process in it (docker top
 # needs the PID column).
 top_of() { "$DOCKER" top "$1" -eo uid,pid,comm | awk 'NR > 1 { print $1, $3 }'; }
 # none_root FILE: does FILE list processes, and none of root's?
 none_root() { awk 'NF < 2 || $1 == 0 { bad = 1 } END { exit bad || NR == 0 }' "$1"; }
-top_of "$APP" >"$D/app.top"
+# count_of COMMAND FILE: how many processes of FILE run COMMAND.
+count_of() { awk -v c="$1" '$2 == c' "$2" | wc -l; }
+
+# front_checks LABEL CONTAINER PORT FRONT IMAGE: the container of one
+# front (FRONT: its server's command name), published on PORT, built as
+# IMAGE, serves /users and runs what it should, as nobody's root.
+front_checks() {
+	local l="[$1]" c=$2 port=$3 front=$4 url=http://127.0.0.1:$3/users t0=$SECONDS
+	if wait_http_200 "$url" 30; then
+		pass "$l /users answers 200 within 30 s of up ($((SECONDS - t0)) s)"
+	else
+		fail "$l /users answers 200 within 30 s of up"
+		"$DOCKER" logs --tail 20 "$c" 2>&1 | say_log /dev/stdin
+	fi
+	curl -s --max-time 10 "$url" >"$D/users.json" || true
+	check "$l /users is 100 users (user_id, username, email)" "$PYTHON" -c '
+import json, sys
+rows = json.load(open(sys.argv[1]))
+sys.exit(0 if len(rows) == 100 and all(
+    sorted(r) == ["email", "user_id", "username"] for r in rows) else 1)' "$D/users.json"
+	check "$l its healthcheck says healthy within 30 s" healthy_within "$c" 30
+	check_eq "$l published on 127.0.0.1:$port only" "127.0.0.1:$port" "$(published "$c" 8080)"
+	top_of "$c" >"$D/$1.top"
+	check_eq "$l $WORKERS workers (users-fcgi) run" "$WORKERS" "$(count_of users-fcgi "$D/$1.top")"
+	check "$l $front runs" [ "$(count_of "$front" "$D/$1.top")" -ge 1 ]
+	check "$l no process is root ($(wc -l <"$D/$1.top") checked)" none_root "$D/$1.top"
+	check "$l the image has no compiler" \
+	    "$DOCKER" run --rm --entrypoint /bin/sh "$5" -c \
+	    '! command -v cc && ! command -v gcc && ! command -v make'
+}
+front_checks app "$APP" "$T_PORT" lighttpd "${IMAGES[0]}"
+front_checks app-nginx "$NGINX" "$NGINX_PORT" nginx "${IMAGES[2]}"
+check_eq "[app] lighttpd is a single process (it spawns the workers)" \
+    1 "$(count_of lighttpd "$D/app.top")"
+check_eq "[db] PostgreSQL is published on 127.0.0.1:$DB_PORT only" \
+    "127.0.0.1:$DB_PORT" "$(published "$DB" 5432)"
 top_of "$DB" >"$D/db.top"
-check_eq "5 workers (users-fcgi) run in the app container" \
-    5 "$(awk '$2 == "users-fcgi"' "$D/app.top" | wc -l)"
-check_eq "lighttpd runs in the app container" \
-    1 "$(awk '$2 == "lighttpd"' "$D/app.top" | wc -l)"
-check "no process of the app container is root ($(wc -l <"$D/app.top") checked)" \
-    none_root "$D/app.top"
-check "no process of the db container is root ($(wc -l <"$D/db.top") checked)" \
-    none_root "$D/db.top"
-check "the app image has no compiler" \
-    "$DOCKER" run --rm --entrypoint /bin/sh "${IMAGES[0]}" -c \
-    '! command -v cc && ! command -v gcc && ! command -v make'
+check "[db] no process is root ($(wc -l <"$D/db.top") checked)" none_root "$D/db.top"
 
 # --- a database restart ------------------------------------------------------
 # poll: request /users back to back until $D/stop exists, one line per
@@ -187,7 +196,8 @@ poll() {
 		esac
 	done >"$D/poll"
 }
-app_state() { "$DOCKER" inspect -f '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}' "$APP"; }
+# app_state: each front's container, start time and restart count.
+app_state() { "$DOCKER" inspect -f '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}' "$APP" "$NGINX"; }
 before=$(app_state)
 rm -f "$D/stop" "$D/503.json"
 poll &
@@ -206,18 +216,20 @@ check "that 503 is JSON (application/json, a JSON body)" \
 check "and says application/json" grep -q '^503 application/json' "$D/poll"
 if [ "$back" = 1 ]; then pass "/users answers 200 again $((SECONDS - t0)) s after the restart (20 s at most)"
 else fail "/users answers 200 again within 20 s of the restart"; fi
+check "[app-nginx] /users answers 200 again within 20 s of the restart too" \
+    wait_http_200 "http://127.0.0.1:$NGINX_PORT/users" $((t0 + 20 - SECONDS))
 check "only 200 and 503 answers during the restart" \
     awk '$1 != 200 && $1 != 503 { bad = 1 } END { exit bad }' "$D/poll"
-check_eq "the app container was not restarted (same container, start time, restart count)" \
+check_eq "neither app container was restarted (same container, start time, restart count)" \
     "$before" "$(app_state)"
 
 # --- measurements ------------------------------------------------------------
-app_size=$("$DOCKER" image inspect -f '{{.Size}}' "${IMAGES[0]}")
-db_size=$("$DOCKER" image inspect -f '{{.Size}}' "${IMAGES[1]}")
-printf 'measured: image sizes: app %s MB, db %s MB\n' \
-    "$((app_size / 1000000))" "$((db_size / 1000000))"
+echo "measured: image sizes (app, db, app-nginx): $("$DOCKER" image inspect \
+    -f '{{.Size}}' "${IMAGES[@]}" | awk '{ printf "%.0f MB\n", $1 / 1e6 }' | paste -sd ' ')"
 echo "measured: memory after the restart test (docker stats --no-stream):"
-"$DOCKER" stats --no-stream --format '  {{.Name}}: {{.MemUsage}}' "$APP" "$DB"
+"$DOCKER" stats --no-stream --format '{{.Name}}: {{.MemUsage}}' "$APP" "$DB" "$NGINX" |
+    sed 's/^/  /'
+
 
 # --- down -v -----------------------------------------------------------------
 if compose down -v >>"$D/compose.log" 2>&1; then pass "down -v"
