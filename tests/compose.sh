@@ -60,6 +60,7 @@ project_objects() {
 }
 
 cleanup() {
+	[ -z "${poll_pid:-}" ] || kill "$poll_pid" 2>/dev/null || true
 	if [ -n "$(project_objects 2>/dev/null)" ]; then
 		compose down -v --remove-orphans -t 5 >>"$D/compose.log" 2>&1 || true
 	fi
@@ -69,6 +70,7 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM
 
 # say_log FILE: the end of FILE, after a failure.
 say_log() { tail -n 30 "$1" | sed 's/^/    /'; }
@@ -209,6 +211,7 @@ back=0
 wait_http_200 "$URL" 20 && back=1
 touch "$D/stop"
 wait "$poll_pid" || true
+poll_pid=
 check "a request while the database restarts gets 503 (of $(wc -l <"$D/poll"))" \
     grep -q '^503 ' "$D/poll"
 check "that 503 is JSON (application/json, a JSON body)" \
