@@ -145,6 +145,14 @@ healthy_within() {
 top_of() { "$DOCKER" top "$1" -eo uid,pid,comm | awk 'NR > 1 { print $1, $3 }'; }
 # none_root FILE: does FILE list processes, and none of root's?
 none_root() { awk 'NF < 2 || $1 == 0 { bad = 1 } END { exit bad || NR == 0 }' "$1"; }
+# unprivileged CONTAINER: has its first process no capability left to
+# gain (an empty bounding set) and no-new-privileges?
+unprivileged() {
+	local pid
+	pid=$("$DOCKER" inspect -f '{{.State.Pid}}' "$1")
+	grep -q '^CapBnd:[[:space:]]*0*$' "/proc/$pid/status" &&
+	    grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$pid/status"
+}
 # count_of COMMAND FILE: how many processes of FILE run COMMAND.
 count_of() { awk -v c="$1" '$2 == c' "$2" | wc -l; }
 
@@ -171,6 +179,7 @@ sys.exit(0 if len(rows) == 100 and all(
 	check_eq "$l $WORKERS workers (users-fcgi) run" "$WORKERS" "$(count_of users-fcgi "$D/$1.top")"
 	check "$l $front runs" [ "$(count_of "$front" "$D/$1.top")" -ge 1 ]
 	check "$l no process is root ($(wc -l <"$D/$1.top") checked)" none_root "$D/$1.top"
+	check "$l no capabilities, no new privileges" unprivileged "$c"
 	check "$l the image has no compiler" \
 	    "$DOCKER" run --rm --entrypoint /bin/sh "$5" -c \
 	    '! command -v cc && ! command -v gcc && ! command -v make'
@@ -183,6 +192,7 @@ check_eq "[db] PostgreSQL is published on 127.0.0.1:$DB_PORT only" \
     "127.0.0.1:$DB_PORT" "$(published "$DB" 5432)"
 top_of "$DB" >"$D/db.top"
 check "[db] no process is root ($(wc -l <"$D/db.top") checked)" none_root "$D/db.top"
+check "[db] no capabilities, no new privileges" unprivileged "$DB"
 
 # --- a database restart ------------------------------------------------------
 # poll: request /users back to back until $D/stop exists, one line per
