@@ -8,8 +8,9 @@
 # it at the end: only the one it started), and makes the base image with
 # scripts/docker-base.sh if it is missing.  Everything it creates belongs
 # to a compose project of its own (users-fcgi-test-PID), on free ports;
-# the images are tagged users-fcgi-test:app and :db and stay, with the
-# build cache, so that the next run rebuilds nothing that did not change.
+# the images are tagged users-fcgi-test:app, :db and :nginx and stay,
+# with the build cache, so that the next run rebuilds nothing that did not
+# change.
 #
 # COMPOSE (docker-compose: Debian's 1.29) is the compose command, e.g.
 # COMPOSE="docker compose" for v2.
