@@ -22,6 +22,8 @@ BASE_IMAGE=${BASE_IMAGE:-debian:bookworm-slim}
 DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org}
 DOCKER=${DOCKER:-docker}
 
+"$DOCKER" info >/dev/null 2>&1 ||
+    die "no Docker engine answers (is dockerd running? are we root?)"
 if "$DOCKER" image inspect "$BASE_IMAGE" >/dev/null 2>&1; then
 	log "$BASE_IMAGE exists: nothing to do"
 	exit 0
