@@ -131,7 +131,7 @@ deb:
 # Replace every worker of the stack `make up` started (same PORT, FRONT)
 # by the current binary, without losing a request.
 reload: all
-	@scripts/reload.sh
+	@scripts/stack.sh reload
 
 clean:
 	rm -rf build
