@@ -86,14 +86,17 @@ reload_nginx() {
 	gen=$(date +%s%N)
 	sock=$RUN_DIR/sock/users-$gen.sock
 	sock_path_ok "$sock"
+	# up's upstream block, its server the new socket.
+	sed "s|\"unix:[^\"]*\"|\"unix:$(sed_escape "$sock")\"|" "$RUN_DIR/upstream.conf" \
+	    >"$RUN_DIR/upstream.conf.new"
+	grep -qF "unix:$sock" "$RUN_DIR/upstream.conf.new" ||
+	    die "$RUN_DIR/upstream.conf names no unix socket: not the stack up started"
 	u=$(run_user)
 	spawn_workers -s "$sock" -M 0600 ${u:+-U "$u"}
 	exec 3>&-
 	wait_until 15 test -S "$sock" || die "the new workers' socket $sock did not appear"
 	wait_until 15 eval '[ "$(children "$(cat "$RUN_DIR/workers.pid")" | grep -c .)" -eq "$WORKERS" ]' ||
 	    die "the new pool did not start $WORKERS workers"
-	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' \
-	    "$sock" >"$RUN_DIR/upstream.conf.new"
 	mv -f "$RUN_DIR/upstream.conf.new" "$RUN_DIR/upstream.conf"
 	kill -HUP "$front"
 	# The old nginx workers finish their requests and exit (at most
