@@ -11,7 +11,8 @@
 #                 (www-data); systemctl reload lighttpd under load
 #   nginx         nginx-light with the snippet, systemctl enable --now
 #                 users-fcgi: /users, 5 workers (users-fcgi); systemctl
-#                 reload users-fcgi under load: nothing lost
+#                 reload users-fcgi, and an upgrade, under load: nothing
+#                 lost
 #   unit          systemd-analyze verify clean, security <= 3.0
 #   uninstall     users-fcgi-setup-db --remove, apt-get purge: no file left
 #
@@ -166,7 +167,7 @@ check "make deb prints the package's path ($DEB)" test -f "$DEB"
 printf '        the package holds:\n'
 dpkg-deb -c "$DEB" | awk '$1 !~ /^d/ { print "          " $6 }'
 lint=$(lintian "$DEB" 2>&1 | grep -v 'running with root privileges' || true)
-printf '%s\n' "$lint" | sed 's/^/        lintian: /'
+[ -z "$lint" ] || printf '%s\n' "$lint" | sed 's/^/        lintian: /'
 check "lintian reports no error" fails grep -q '^E:' <<<"$lint"
 dpkg-deb -x "$DEB" "$D/x"
 elf=$(readelf -hld "$D/x/usr/sbin/users-fcgi")
@@ -191,13 +192,16 @@ check "DATABASE_URL set in /etc/default/users-fcgi" \
     ct grep -q '^DATABASE_URL="postgresql:///users?host=' /etc/default/users-fcgi
 
 # --- lighttpd ------------------------------------------------------------------
-PORT=$(free_port)
+LIGHTTPD_PORT=$(free_port)
+PORT=$LIGHTTPD_PORT
 # The stock site's port 80 would be the host's: a free one instead.
 ct_sh "echo 'server.port := $PORT' >/etc/lighttpd/conf-enabled/99-port.conf"
 check "lighty-enable-mod users-fcgi" quiet ct lighty-enable-mod users-fcgi
 ct systemctl restart lighttpd
 check "[lighttpd] /users: 200, 100 users" wait_users
 check_eq "[lighttpd] exactly $WORKERS workers, as www-data" "$WORKERS" "$(lighttpd_workers | grep -c .)"
+check "[lighttpd] its error log: /var/log/lighttpd/error.log" \
+    ct grep -q 'server started' /var/log/lighttpd/error.log
 under_load "systemctl reload lighttpd" "http://127.0.0.1:$PORT/users" lighttpd_workers \
     ct systemctl reload lighttpd
 ct systemctl stop lighttpd
@@ -205,6 +209,10 @@ ct systemctl stop lighttpd
 # --- nginx ---------------------------------------------------------------------
 check "apt-get install nginx-light" quiet without_starts \
     apt-get install -y -q --no-install-recommends nginx-light
+# A port of its own: the thousands of connections lighttpd closed on
+# its port wait in TIME_WAIT there, in the host's network namespace.
+NGINX_PORT=$(free_port)
+PORT=$NGINX_PORT
 ct_sh "sed -i -e 's/^\\tlisten 80 default_server;/\\tlisten 127.0.0.1:$PORT default_server;/' \
 	-e '/^\\tlisten \\[::\\]:80 default_server;/d' \
 	-e 's|^\\tlocation / {|\\tinclude snippets/users-fcgi.conf;\\n\\n&|' \
@@ -212,6 +220,11 @@ ct_sh "sed -i -e 's/^\\tlisten 80 default_server;/\\tlisten 127.0.0.1:$PORT defa
 check "nginx -t with the snippet" ct nginx -q -t
 ct systemctl start nginx
 check "systemctl enable --now users-fcgi" quiet ct systemctl enable --now users-fcgi
+check "systemctl reload nginx" ct systemctl reload nginx
+# The measures below are the pool's: nginx's old workers gone first.
+check "nginx's old workers have exited" ct sh -c 'for i in $(seq 300); do
+	pgrep -f "[n]ginx: worker process is shutting down" >/dev/null || exit 0
+	sleep 0.1; done; exit 1'
 check "[nginx] /users: 200, 100 users" wait_users
 check_eq "[nginx] $WORKERS workers, as users-fcgi" "$WORKERS" \
     "$(ct pgrep -x -u users-fcgi users-fcgi | grep -c .)"
@@ -219,6 +232,10 @@ under_load "systemctl reload users-fcgi" "http://127.0.0.1:$PORT/users" unit_wor
     ct systemctl reload users-fcgi
 under_load "systemctl reload users-fcgi, 3 in a row" "http://127.0.0.1:$PORT/users" unit_workers \
     ct sh -c 'systemctl reload users-fcgi && systemctl reload users-fcgi && systemctl reload users-fcgi'
+# An upgrade (here: the same package again) reloads the running pool.
+under_load "upgrade: apt-get install --reinstall" "http://127.0.0.1:$PORT/users" unit_workers \
+    quiet ct env DEBIAN_FRONTEND=noninteractive \
+    sh -c "cd /root && apt-get install -y -q --reinstall ./${DEB##*/}"
 check "journalctl -u users-fcgi shows the reload" \
     ct sh -c 'journalctl -u users-fcgi --no-pager | grep -q "replaced 5 workers"'
 
@@ -256,11 +273,13 @@ check "again: users-fcgi-setup-db" quiet ct users-fcgi-setup-db
 quiet ct lighty-enable-mod users-fcgi
 ct systemctl stop nginx
 ct systemctl start lighttpd
+PORT=$LIGHTTPD_PORT
 check "again: [lighttpd] /users: 200, 100 users" wait_users
 ct systemctl stop lighttpd
 ct sed -i 's|^\tlocation / {|\tinclude snippets/users-fcgi.conf;\n\n&|' /etc/nginx/sites-available/default
 quiet ct systemctl enable --now users-fcgi
 ct systemctl start nginx
+PORT=$NGINX_PORT
 check "again: [nginx] /users: 200, 100 users" wait_users
 ct sed -i '/include snippets\/users-fcgi.conf;/d' /etc/nginx/sites-available/default
 ct systemctl reload nginx
