@@ -35,6 +35,8 @@ under_load() {
 	    END { printf "%d %d %d\n", n, f, m }' "$log")
 	printf 'reload figures: %s: %d requests (20 clients), %d failed, slowest %d ms; the reload took %s s\n' \
 	    "$name" "$total" "$failed" "$max" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')"
+	[ "$failed" -eq 0 ] || awk '$3 != 200 || $4 != "json"' "$log" | head -n 5 |
+	    sed 's/^/        failed (start end status body): /'
 	check "[$name] requests were served during the reload ($total)" [ "$total" -gt 100 ]
 	check_eq "[$name] no request failed (a 200 with a JSON array)" 0 "$failed"
 	check "[$name] none took 1 s or more (slowest $max ms)" [ "$max" -lt 1000 ]
