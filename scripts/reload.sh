@@ -66,6 +66,7 @@ reload_lighttpd() {
 	install_worker
 	kill -USR1 "$front"
 	# Its answer: WORKERS new workers of the new binary.
+	# shellcheck disable=SC2086 # PIDs
 	wait_until 30 workers_new "$WORKERS" $old ||
 	    die "lighttpd did not start $WORKERS new workers within 30 s"
 	log "lighttpd on port $PORT: $WORKERS new workers ($WORKER_BIN)"
@@ -95,6 +96,7 @@ reload_nginx() {
 	spawn_workers -s "$sock" -M 0600 ${u:+-U "$u"}
 	exec 3>&-
 	wait_until 15 test -S "$sock" || die "the new workers' socket $sock did not appear"
+	# shellcheck disable=SC2016 # for eval
 	wait_until 15 eval '[ "$(children "$(cat "$RUN_DIR/workers.pid")" | grep -c .)" -eq "$WORKERS" ]' ||
 	    die "the new pool did not start $WORKERS workers"
 	mv -f "$RUN_DIR/upstream.conf.new" "$RUN_DIR/upstream.conf"
@@ -104,6 +106,7 @@ reload_nginx() {
 	# shellcheck disable=SC2086 # PIDs
 	wait_until 30 all_gone $old_nginx || die "the old nginx workers did not exit within 30 s"
 	kill -TERM "$pool"
+	# shellcheck disable=SC2086 # PIDs
 	wait_until 30 all_gone "$pool" $old_workers || die "the old pool did not stop within 30 s"
 	# up's record of the workers: the new pool only; the old socket goes.
 	sed -i "/^workers $pool /d" "$RUN_DIR/procs"

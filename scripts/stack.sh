@@ -384,7 +384,9 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 run) run ;;
-# shellcheck source=reload.sh
-reload) . "$ROOT/scripts/reload.sh"; reload ;;
+reload)
+	# shellcheck source=reload.sh
+	. "$ROOT/scripts/reload.sh"
+	reload ;;
 *) die "usage: stack.sh up|down|run|reload" ;;
 esac

@@ -222,6 +222,7 @@ ct systemctl start nginx
 check "systemctl enable --now users-fcgi" quiet ct systemctl enable --now users-fcgi
 check "systemctl reload nginx" ct systemctl reload nginx
 # The measures below are the pool's: nginx's old workers gone first.
+# shellcheck disable=SC2016 # run by the container's shell
 check "nginx's old workers have exited" ct sh -c 'for i in $(seq 300); do
 	pgrep -f "[n]ginx: worker process is shutting down" >/dev/null || exit 0
 	sleep 0.1; done; exit 1'
