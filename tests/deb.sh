@@ -211,7 +211,7 @@ check "apt-get install nginx-light" quiet without_starts \
     apt-get install -y -q --no-install-recommends nginx-light
 # A port of its own, not the one lighttpd has just served thousands of
 # connections on: there, a few of nginx's first requests have gone
-# unanswered (no HTTP status), in no step this test measures.
+# unanswered (no HTTP status), before any reload.
 NGINX_PORT=$(free_port)
 PORT=$NGINX_PORT
 ct_sh "sed -i -e 's/^\\tlisten 80 default_server;/\\tlisten 127.0.0.1:$PORT default_server;/' \
