@@ -74,7 +74,7 @@ pkg		 = $(if $(strip $(1)),$(shell pkg-config $(2) $(1)))
 BIN		:= build/users-fcgi
 ASAN_BIN	:= build/asan/users-fcgi
 
-.PHONY: all asan units deps run up down check test seed bench load clean
+.PHONY: all asan units deps run up down check test seed bench load clean deb reload
 
 all: $(BIN)
 
@@ -131,6 +131,17 @@ bench: deps all
 # (REQUESTS, CONCURRENCY, PORT, KEEPALIVE=1, OHA_ARGS: see bench/live.sh).
 load: deps all
 	@bench/live.sh
+
+# The Debian package, built with debian/ (debhelper) from this checkout:
+# build/users-fcgi_VERSION_ARCH.deb, its path printed last.
+deb:
+	@DEPS_EXTRA="dpkg-dev debhelper fakeroot" scripts/deps.sh
+	@packaging/build-deb.sh
+
+# Replace every worker of the stack `make up` started (same PORT, FRONT)
+# by the current binary, without losing a request.
+reload: all
+	@scripts/stack.sh reload
 
 clean:
 	rm -rf build

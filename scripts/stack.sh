@@ -6,6 +6,8 @@
 #                   returns once /users answers 200
 #   stack.sh down   stop what `up` started on PORT
 #   stack.sh run    `up`, follow the error log, `down` on Ctrl-C
+#   stack.sh reload replace every worker by the current build, losing
+#                   no request (scripts/reload.sh)
 #
 # Environment: PORT (8080), BIND (127.0.0.1), WORKERS (5), FRONT
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
@@ -382,5 +384,9 @@ case "${1:-}" in
 up) up ;;
 down) down ;;
 run) run ;;
-*) die "usage: stack.sh up|down|run" ;;
+reload)
+	# shellcheck source=reload.sh
+	. "$ROOT/scripts/reload.sh"
+	reload ;;
+*) die "usage: stack.sh up|down|run|reload" ;;
 esac

@@ -101,6 +101,7 @@ suite "integration: lighttpd" env FRONT=lighttpd tests/integration.sh
 suite "integration: nginx" env FRONT=nginx tests/integration.sh
 if full; then
 	suite "nginx with kept FastCGI connections" tests/keepconn.sh
+	suite "make reload under load, both fronts" tests/reload.sh
 	suite "integration: lighttpd, ASan+UBSan workers" env FRONT=lighttpd \
 	    T_LABEL=asan WORKER_BIN=build/asan/users-fcgi tests/sanitized.sh
 	suite "benchmark peers: axum, fastapi, fastapi-async" tests/peers.sh
@@ -116,6 +117,7 @@ if full; then
 	    tests/multihost.sh
 	# The benchmark harness at a tiny size: it works, nothing is timed.
 	suite "bench harness" tests/bench.sh
+	suite "Debian package on a booted Debian 12 (nspawn)" tests/deb.sh
 fi
 
 totals
