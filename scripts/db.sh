@@ -38,7 +38,7 @@ start() {
 	state_dir_ready >/dev/null
 	sock_path_ok "$SOCK/.s.PGSQL.5432"
 	make_private_dir "$PG_DIR"
-	make_private_dir "$SOCK"
+	make_own_dir "$SOCK"
 	if [ ! -s "$DATA/PG_VERSION" ]; then
 		log "creating the embedded PostgreSQL cluster in $DATA"
 		as_run_user "$PG_BIN/initdb" -D "$DATA" -U postgres \

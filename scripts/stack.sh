@@ -50,36 +50,49 @@ worker_argv() {
 sed_escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
 
 # spawn_workers SPAWN-FCGI-OPTIONS...: spawn-fcgi binds the socket the
-# options name and, not forking (-n), becomes multiwatch, which keeps
-# WORKERS workers accepting on it; they inherit the error log (fd 3) as
-# stderr, and the environment, PGCLIENTENCODING excepted (the JSON is
-# UTF-8), as behind lighttpd (bin-copy-environment).
+# options name and, not forking (-n), becomes scripts/pool.sh, which
+# keeps WORKERS workers accepting on it (multiwatch, started again with
+# a back-off whenever it gives up); they inherit the error log (fd 3)
+# as stderr, and the environment, PGCLIENTENCODING excepted (the JSON is
+# UTF-8), as behind lighttpd (bin-copy-environment).  A unix socket (-s)
+# lies in the run user's directory: spawn-fcgi runs as the run user and
+# makes it there itself.  A TCP port: spawn-fcgi binds it as root (a
+# port below 1024) and switches to the run user (-u) before the pool.
 spawn_workers() {
-	local u
+	local u as=() drop=()
 	u=$(run_user)
-	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 "$@" \
-	    ${u:+-u "$u"} -- \
-	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "${WORKER_ARGV[@]}" \
+	if [ -n "$u" ]; then
+		if [ "$1" = -s ]; then as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
+		else drop=(-u "$u"); fi
+	fi
+	setsid "${as[@]}" env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 "$@" \
+	    "${drop[@]}" -- \
+	    /usr/bin/bash "$RUN_DIR/bin/pool.sh" "$WORKERS" "${WORKER_ARGV[@]}" \
 	    </dev/null >/dev/null 2>&3 &
-	record_proc workers $! /usr/bin/multiwatch
+	record_proc workers $! /usr/bin/bash
 }
 
 # start_nginx: nginx from the template nginx.conf, with the upstream
 # block $RUN_DIR/upstream.conf written by the caller, in the foreground
 # of a session of its own, like lighttpd: its PID is ours to record, not
 # read from a file it can write; its log is fd 3.  All of nginx runs as
-# run_user, unless a port below 1024 needs a root master (its workers
-# still switch to the user).
+# run_user, in $RUN_DIR/nginx, the run user's.  A port below 1024 needs
+# a root master (its workers still switch to the user): then nginx/ is
+# root's (common.sh: root writes in no directory of the run user's);
+# the master writes its pid file there and creates its temporary
+# directories there for the workers.
 start_nginx() {
 	local u user_line="" as=()
 	u=$(run_user)
 	case "$RUN_DIR" in
 	*[\"\\]*) die "nginx cannot use the path $RUN_DIR (a quote or a backslash)" ;;
 	esac
-	make_private_dir "$RUN_DIR/nginx"
-	if [ -n "$u" ]; then
-		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
-		else as=(setpriv --reuid="$u" --regid="$u" --init-groups --); fi
+	if [ -n "$u" ] && [ "$PORT" -lt 1024 ]; then
+		user_line="user $u;"
+		mkdir -m 0755 "$RUN_DIR/nginx"
+	else
+		make_private_dir "$RUN_DIR/nginx"
+		[ -z "$u" ] || as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
 	fi
 	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
 	    -e "s|@CONNECTIONS@|$CONNECTIONS|g" \
@@ -92,13 +105,11 @@ start_nginx() {
 
 # Start the workers on a unix socket and nginx in front of them.
 up_nginx() {
-	local u
-	u=$(run_user)
 	# keepalive: at most this many idle kept connections per nginx
 	# worker (nginx.conf keeps them: fastcgi_keep_conn).
 	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' \
 	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
-	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600 ${u:+-U "$u"}
+	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600
 	start_nginx
 }
 
@@ -286,7 +297,11 @@ up() {
 	mkdir -m 0755 "$RUN_DIR" "$RUN_DIR/www" "$RUN_DIR/bin"
 	start_log
 	make_private_dir "$RUN_DIR/sock"
-	[ "${ROLE:-}" = front ] || install -m 0755 "$WORKER_BIN" "$RUN_DIR/bin/users-fcgi"
+	# Copies the run user can read, whoever may enter the checkout.
+	if [ "${ROLE:-}" != front ]; then
+		install -m 0755 "$WORKER_BIN" "$RUN_DIR/bin/users-fcgi"
+		install -m 0755 "$ROOT/scripts/pool.sh" "$RUN_DIR/bin/pool.sh"
+	fi
 	if [ "${ROLE:-}" = app ]; then echo app; else echo "$FRONT"; fi >"$RUN_DIR/front"
 	worker_argv
 	if [ -z "${ROLE:-}" ] && [ -z "${DATABASE_URL:-}" ]; then
