@@ -213,31 +213,43 @@ wait_gone() {
 	while pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
 }
 
-# sweep: stop every process left in the sessions up started (the
-# workers of an nginx master or a lighttpd that was SIGKILLed...):
-# same session (pgrep -s), started after its leader, running one of our
-# programs.
-sweep() {
-	local role pid start sid exe p pstart pexe exes=()
+# leftovers: the PIDs of the processes still running in the sessions up
+# started (the workers of an nginx master or a lighttpd that was
+# SIGKILLed...): same session (pgrep -s), started after the process up
+# recorded in it, running one of our programs.  A session id names our
+# session only while some process of it runs; once all are gone another
+# session may take the id: its leader (the process whose PID is the id)
+# then started after ours, and nothing in that session is ours.
+leftovers() {
+	local role pid start sid exe p pstart pexe lstart exes=()
 	procs_current || return 0
-	exes=("$RUN_DIR/bin/users-fcgi")
+	exes=("$RUN_DIR/bin/users-fcgi" /usr/bin/multiwatch)
 	while read -r role pid start sid exe; do
 		[ "$role" = boot ] || exes+=("$exe")
 	done <"$RUN_DIR/procs"
 	while read -r role pid start sid exe; do
 		[ "$role" != boot ] || continue
+		if read -r _ lstart < <(proc_stat "$sid") && [ "$lstart" -gt "$start" ]; then
+			log "session $sid is no longer the one up started: not signalled"
+			continue
+		fi
 		for p in $(pgrep -s "$sid"); do
 			read -r _ pstart < <(proc_stat "$p") || continue
 			[ "$pstart" -ge "$start" ] || continue
 			pexe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
 			for exe in "${exes[@]}"; do
-				[ "$pexe" = "$exe" ] || continue
-				kill -TERM "$p" 2>/dev/null || true
-				echo "$p"
-				break
+				[ "$pexe" != "$exe" ] || { echo "$p"; break; }
 			done
 		done
-	done <"$RUN_DIR/procs" | while read -r p; do stop_pid "$p"; done
+	done <"$RUN_DIR/procs"
+}
+
+# sweep: stop every process leftovers names.
+sweep() {
+	local p pids
+	pids=$(leftovers | sort -nu)
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do stop_pid "$p"; done
 }
 
 # up_check: die unless what this role needs is given and well-formed.
@@ -286,9 +298,13 @@ up() {
 		dir_trusted "$RUN_DIR" "$(id -un)"
 		! recorded front >/dev/null 2>&1 && ! recorded workers >/dev/null 2>&1 ||
 		    die "already up in $RUN_DIR (make down first)"
-		rm -rf -- "$RUN_DIR"
+		# The record of what an earlier up started is dropped only once
+		# none of it runs: down must still find it.
+		[ -z "$(leftovers 2>/dev/null)" ] || die "processes an earlier up" \
+		    "started still run ($(leftovers 2>/dev/null | paste -sd ' ')): make down first"
 	fi
 	listen_free
+	rm -rf -- "$RUN_DIR"
 	raise_nofile
 	[ -n "${ROLE:-}" ] || sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
 
