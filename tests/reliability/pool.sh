@@ -66,10 +66,7 @@ fi
 # ROLE=app: FastCGI straight to the workers, as a front host would.
 FCGI=127.0.0.1:$(free_port)
 T_RUN_DIR=$STATE_DIR/app-${FCGI/:/-}
-fcgi_ok() {
-	env -i SCRIPT_NAME=/users REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 \
-	    timeout 5 cgi-fcgi -bind -connect "$FCGI" 2>/dev/null | grep -q '"user_id"'
-}
+fcgi_ok() { fcgi_users "$FCGI"; }
 if ROLE=app FCGI_LISTEN=$FCGI FRONT_ADDRS=127.0.0.1 WORKERS=$W "$ROOT/scripts/stack.sh" up; then
 	check "[ROLE=app] answers FastCGI" fcgi_ok
 	after_crashes "[ROLE=app]" fcgi_ok
