@@ -30,8 +30,12 @@ app_check() {
 
 # app_up: start the workers on FCGI_LISTEN, for FRONT_ADDRS only.
 app_up() {
-	# libfcgi reads FCGI_WEB_SERVER_ADDRS as a comma-separated list.
-	FCGI_WEB_SERVER_ADDRS=$(tr -s ' ' ',' <<<"$FRONT_ADDRS") \
+	local a list=
+	# libfcgi reads FCGI_WEB_SERVER_ADDRS as a comma-separated list;
+	# FRONT_ADDRS may separate them by spaces, tabs or newlines (IFS),
+	# as app_check read them.
+	for a in $FRONT_ADDRS; do list=${list:+$list,}$a; done
+	FCGI_WEB_SERVER_ADDRS=$list \
 	    spawn_workers -a "${FCGI_LISTEN%:*}" -p "${FCGI_LISTEN##*:}"
 }
 
