@@ -30,6 +30,28 @@ as_run_user() {
 	else "$@"; fi
 }
 
+# close_fds: close every file descriptor but 0 to 2 (and 255, bash's
+# own copy of the script it reads): the daemons started after this keep
+# none of the caller's (a lock it holds, a pipe it waits on).
+close_fds() {
+	local f
+	for f in /proc/$$/fd/*; do
+		f=${f##*/}
+		[ "$f" -gt 2 ] && [ "$f" -ne 255 ] || continue
+		eval "exec $f>&-"
+	done
+}
+
+# Every log (the stack's error log, PostgreSQL's) is at most LOG_FILES
+# files of LOG_SIZE: rotatelogs writes them, the oldest overwritten.
+LOG_SIZE=${LOG_SIZE:-10M}
+LOG_FILES=${LOG_FILES:-2}
+# log_cap_check: die unless LOG_SIZE and LOG_FILES are well-formed.
+log_cap_check() {
+	[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
+	[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
+}
+
 # Every file and directory we create gets the mode we give it, whatever
 # the caller's umask (077 would hide the worker binary and nginx.conf
 # from the run user).

@@ -11,9 +11,14 @@
 #
 # The cluster lives in $(state_dir)/pg, listens on no TCP port (its socket,
 # mode 0700, in a directory of mode 0700), and runs as the unprivileged
-# run user when we are root (postgres refuses root).
+# run user when we are root (postgres refuses root).  Its log goes
+# through rotatelogs (run as the run user, in pg/log/, with
+# pg/postgres.log a link to the current file): LOG_FILES files of
+# LOG_SIZE at most, like the stack's error log.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+close_fds
+log_cap_check
 
 PG_DIR=$(state_dir)/pg
 DATA=$PG_DIR/data
@@ -34,11 +39,14 @@ seed() {
 }
 
 start() {
-	local admin users
+	local admin users u as=()
+	u=$(run_user)
+	[ -z "$u" ] || as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
 	state_dir_ready >/dev/null
 	sock_path_ok "$SOCK/.s.PGSQL.5432"
 	make_private_dir "$PG_DIR"
 	make_own_dir "$SOCK"
+	make_own_dir "$PG_DIR/log"
 	if [ ! -s "$DATA/PG_VERSION" ]; then
 		log "creating the embedded PostgreSQL cluster in $DATA"
 		as_run_user "$PG_BIN/initdb" -D "$DATA" -U postgres \
@@ -46,9 +54,13 @@ start() {
 	fi
 	raise_nofile
 	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
-		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" -l "$PG_DIR/postgres.log" \
+		# The server's stdout and stderr: the pipe to rotatelogs, which
+		# lives as long as the server writes to it.
+		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" \
 		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \
-		    -c unix_socket_permissions=0700"
+		    -c unix_socket_permissions=0700" \
+		    > >(cd / && exec setsid "${as[@]}" rotatelogs -f -n "$LOG_FILES" -L "$PG_DIR/postgres.log" \
+		    "$PG_DIR/log/postgres" "$LOG_SIZE" >/dev/null 2>&1) 2>&1
 	fi
 	admin=$(url postgres postgres)
 	users=$(url)

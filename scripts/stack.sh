@@ -20,6 +20,7 @@
 # directory, log and recorded processes, app-ADDR-PORT for ROLE=app.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+close_fds
 
 BIND=${BIND:-127.0.0.1}
 # Checked before any path is built from them.
@@ -27,10 +28,7 @@ is_port "$PORT" || die "PORT=$PORT: a TCP port, 1 to 65535"
 is_count "$WORKERS" 1000 || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
 CONNECTIONS=${CONNECTIONS:-8192}
 is_count "$CONNECTIONS" 8192 || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
-LOG_SIZE=${LOG_SIZE:-10M}
-LOG_FILES=${LOG_FILES:-2}
-[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
-[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
+log_cap_check
 STATE=$(state_dir)
 RUN_DIR=$STATE/$(run_dir_name)
 # shellcheck source=app.sh
