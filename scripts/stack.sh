@@ -11,9 +11,9 @@
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
 # (build/users-fcgi), WORKER_ENV (VAR=VALUE words, without spaces, added
 # to the workers' environment: the sanitized test run's ASAN_OPTIONS),
-# CONNECTIONS (8192: client connections the front holds; nginx: per
-# worker process), LOG_SIZE (10M) and LOG_FILES (2): the error log's
-# cap, FRONT_NICE and FRONT_CPUS (front_sched).  Everything for one PORT
+# CONNECTIONS (8192: client connections lighttpd holds; nginx:
+# connection slots in all, two per request in progress), LOG_SIZE (10M)
+# and LOG_FILES (2): every log's cap, FRONT_NICE and FRONT_CPUS (front_sched).  Everything for one PORT
 # lives in $(state_dir)/run-$PORT.
 # ROLE=app or ROLE=front runs one part of a stack spread over several
 # hosts (scripts/app.sh, scripts/front.sh, sourced here): the same run
@@ -80,7 +80,7 @@ spawn_workers() {
 # the master writes its pid file there and creates its temporary
 # directories there for the workers.
 start_nginx() {
-	local u user_line="" as=()
+	local u user_line="" as=() procs
 	u=$(run_user)
 	case "$RUN_DIR" in
 	*[\"\\]*) die "nginx cannot use the path $RUN_DIR (a quote or a backslash)" ;;
@@ -92,8 +92,10 @@ start_nginx() {
 		make_private_dir "$RUN_DIR/nginx"
 		[ -z "$u" ] || as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
 	fi
-	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
-	    -e "s|@CONNECTIONS@|$CONNECTIONS|g" \
+	# CONNECTIONS slots in all, over one worker process per CPU.
+	procs=$(nproc)
+	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" -e "s|@PROCS@|$procs|g" \
+	    -e "s|@CONNECTIONS@|$(((CONNECTIONS + procs - 1) / procs))|g" \
 	    -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" -e "s|@USER@|$user_line|g" \
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
 	setsid "${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
