@@ -52,6 +52,8 @@ after_crashes() {
 	fi
 	sleep 3
 	check_eq "$L ... with all $W workers" "$W" "$(worker_pids "$T_RUN_DIR" | wc -l)"
+	printf '        %s multiwatch gave the workers up and was started again %d times\n' \
+	    "$L" "$(grep -c 'starting them again' "$T_RUN_DIR/error.log" || true)"
 }
 
 # nginx on one host: multiwatch's workers behind it.
