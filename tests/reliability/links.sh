@@ -8,11 +8,13 @@
 #            user swaps PostgreSQL's socket directory for a link to a
 #            directory of root's, as fast as it can: the directory keeps
 #            its owner and mode
-#   audit    `strace -f` of `stack.sh up` (lighttpd; nginx; nginx on a port below 1024, whose master stays root;
-#            ROLE=app) and of a reload of that nginx: no process still
+#   audit    `strace -f` of `db.sh start` (its cluster running), of
+#            `stack.sh up` (lighttpd; nginx; nginx on a port below 1024,
+#            whose master stays root; ROLE=app) and of a reload of that
+#            nginx: no process still
 #            running as root made, chowned, chmodded, bound or opened
-#            (O_CREAT or O_TRUNC without O_EXCL) a path whose directory
-#            the run user can write
+#            (O_CREAT or O_TRUNC without O_EXCL) or connected to a path
+#            whose directory the run user can write
 #   planted  with nginx's master root (port below 1024), the run user
 #            cannot put a link where that master writes (its pid file,
 #            its temporary directories)
@@ -57,28 +59,35 @@ rm -rf "$st"
 
 # --- audit: every path root touches -----------------------------------------
 L="[audit]"
-TRACE=(-f -qq -s 512 -e trace=%file,bind,clone,clone3,fork,vfork,setuid,setresuid,setreuid)
-# traced_up NAME VAR=VALUE...: stack.sh up under strace, on port
-# TRACE_PORT or a free one (T_PORT), its trace in $D/NAME.trace (strace
-# lets the daemons go once up has returned); then the audit.
-traced_up() {
-	local name=$1 found tracer
-	shift
-	T_PORT=${TRACE_PORT:-$(free_port)}
-	rm -f "$D/up.rc"
+TRACE=(-f -qq -s 512 -e trace=%file,bind,connect,clone,clone3,fork,vfork,setuid,setresuid,setreuid)
+# traced NAME SCRIPT VERB VAR=VALUE...: scripts/SCRIPT VERB with those
+# settings under strace, its trace in $D/NAME.trace (strace lets the
+# daemons go once it has returned); then the audit.
+traced() {
+	local name=$1 script=$2 verb=$3 found tracer
+	shift 3
+	rm -f "$D/rc"
 	strace "${TRACE[@]}" -o "$D/$name.trace" bash -c \
-	    's=$1 rc=$2; shift 2; env "$@" "$s" up; echo $? >"$rc"' _ \
-	    "$ROOT/scripts/stack.sh" "$D/up.rc" PORT="$T_PORT" "$@" >"$D/$name.out" 2>&1 &
+	    's=$1 v=$2 rc=$3; shift 3; env "$@" "$s" "$v"; echo $? >"$rc"' _ \
+	    "$ROOT/scripts/$script" "$verb" "$D/rc" "$@" >"$D/$name.out" 2>&1 &
 	tracer=$!
-	wait_lines "$D/up.rc" 1 90 || true
+	wait_lines "$D/rc" 1 90 || true
 	# SIGKILL: strace's own detach can hang on a busy machine; the
 	# kernel detaches the daemons and they run on.
 	kill -KILL "$tracer" 2>/dev/null || true
 	wait "$tracer" 2>/dev/null || true
-	check_eq "$L $name: the stack comes up under strace ($(tail -n 1 "$D/$name.out"))" 0 "$(cat "$D/up.rc" 2>/dev/null)"
+	check_eq "$L $name: $script $verb succeeds under strace ($(tail -n 1 "$D/$name.out"))" 0 "$(cat "$D/rc" 2>/dev/null)"
 	found=$("$PYTHON" "$R/rootops.py" audit "$D/$name.trace" "$uid" | sort -u -k2)
-	check_eq "$L $name: root created, chowned, chmodded or truncated nothing by path in a directory $u can write" \
+	check_eq "$L $name: root created, chowned, chmodded, truncated or connected to nothing by path in a directory $u can write" \
 	    "" "$found"
+}
+# traced_up NAME VAR=VALUE...: traced stack.sh up, on port TRACE_PORT or
+# a free one (T_PORT).
+traced_up() {
+	local name=$1
+	shift
+	T_PORT=${TRACE_PORT:-$(free_port)}
+	traced "$name" stack.sh up PORT="$T_PORT" "$@"
 }
 # cannot_plant PATH: the run user can neither rename PATH away nor put a
 # new name (a link) beside it.
@@ -95,6 +104,13 @@ low_port() {
 	return 1
 }
 
+# db.sh start on a cluster of its own that runs: the checks and psql.
+if STATE_DIR=$D/db "$ROOT/scripts/db.sh" start >"$D/db.out" 2>&1; then
+	traced "db.sh start, the cluster running" db.sh start STATE_DIR="$D/db"
+else
+	fail "$L a cluster of its own starts ($(tail -n 1 "$D/db.out"))"
+fi
+STATE_DIR=$D/db "$ROOT/scripts/db.sh" stop >/dev/null 2>&1 || true
 traced_up lighttpd FRONT=lighttpd WORKERS=2
 env PORT="$T_PORT" "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
 traced_up nginx FRONT=nginx WORKERS=2

@@ -41,7 +41,7 @@ PATHS = {"mkdir": 0, "mkdirat": 1, "chown": 0, "lchown": 0, "fchownat": 1,
          "chmod": 0, "fchmodat": 1, "open": 0, "openat": 1, "creat": 0,
          "symlink": 1, "symlinkat": 2, "link": 1, "linkat": 3,
          "rename": 1, "renameat": 3, "renameat2": 3, "mknod": 0,
-         "mknodat": 1, "bind": None}
+         "mknodat": 1, "bind": None, "connect": None}
 STRING = re.compile(r'"((?:[^"\\]|\\.)*)"')
 
 
@@ -96,7 +96,7 @@ def audit(trace, uid):
                 if "O_EXCL" in flags:
                     continue
             strings = STRING.findall(args)
-            if call == "bind":
+            if call in ("bind", "connect"):
                 m2 = re.search(r'sun_path="((?:[^"\\]|\\.)*)"', args)
                 if not m2:
                     continue
