@@ -38,6 +38,12 @@ seed() {
 	    -f "$ROOT/sql/01-schema.sql" -f "$ROOT/sql/02-seed.sql" >/dev/null
 }
 
+# local_psql PSQL-ARGS...: psql on the embedded cluster as the run user,
+# which owns the socket directory: root connects to no path in it (a
+# link there could lead root's psql elsewhere).  SQL files come on stdin,
+# opened by us (the run user may not enter the checkout).
+local_psql() { as_run_user psql -X -v ON_ERROR_STOP=1 "$@"; }
+
 start() {
 	local admin users u as=()
 	u=$(run_user)
@@ -64,13 +70,14 @@ start() {
 	fi
 	admin=$(url postgres postgres)
 	users=$(url)
-	if [ -z "$(psql -X -At -d "$admin" \
+	if [ -z "$(local_psql -At -d "$admin" \
 	    -c "SELECT 1 FROM pg_database WHERE datname = 'users'")" ]; then
-		psql -X -q -d "$admin" -c 'CREATE DATABASE users'
-		seed "$users"
+		local_psql -q -d "$admin" -c 'CREATE DATABASE users'
+		cat "$ROOT/sql/01-schema.sql" "$ROOT/sql/02-seed.sql" |
+		    local_psql -q -d "$users" -f - >/dev/null
 		log "database users created and seeded"
 	fi
-	psql -X -q -v ON_ERROR_STOP=1 -d "$users" -f "$ROOT/sql/03-reader.sql" >/dev/null
+	local_psql -q -d "$users" -f - <"$ROOT/sql/03-reader.sql" >/dev/null
 }
 
 stop() {
