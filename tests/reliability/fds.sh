@@ -25,8 +25,7 @@ fds() {
 for FRONT in lighttpd nginx; do
 	export FRONT
 	T_PORT=$(free_port)
-	T_URL=http://127.0.0.1:$T_PORT
-	T_RUN_DIR=$STATE_DIR/run-$T_PORT
+	T_RUN_DIR=$STATE_DIR/run-$T_PORT	# for t_down, and faults.bash's cleanup
 	if ( flock 9 && env PORT="$T_PORT" WORKERS=2 "$ROOT/scripts/stack.sh" up ) 9>"$lock"; then
 		fds
 	else

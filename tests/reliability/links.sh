@@ -28,7 +28,8 @@ if [ -z "$u" ]; then
 	exit 0
 fi
 D=$T_TMP/links
-mkdir -m 0755 -p "$D"
+mkdir -p "$D"
+chmod 0755 "$D"
 uid=$(id -u "$u")
 
 # --- race: the socket directory of the embedded database ------------------
@@ -59,6 +60,7 @@ rm -rf "$st"
 
 # --- audit: every path root touches -----------------------------------------
 L="[audit]"
+# shellcheck disable=SC2054 # one strace option, commas and all
 TRACE=(-f -qq -s 512 -e trace=%file,bind,connect,clone,clone3,fork,vfork,setuid,setresuid,setreuid)
 # traced NAME SCRIPT VERB VAR=VALUE...: scripts/SCRIPT VERB with those
 # settings under strace, its trace in $D/NAME.trace (strace lets the
