@@ -13,8 +13,8 @@
 # to the workers' environment: the sanitized test run's ASAN_OPTIONS),
 # CONNECTIONS (8192: client connections lighttpd holds; nginx:
 # connection slots in all, two per request in progress), LOG_SIZE (10M)
-# and LOG_FILES (2): every log's cap, FRONT_NICE and FRONT_CPUS (front_sched).  Everything for one PORT
-# lives in $(state_dir)/run-$PORT.
+# and LOG_FILES (2): every log's cap, FRONT_NICE and FRONT_CPUS
+# (front_sched).  Everything for one PORT lives in $(state_dir)/run-$PORT.
 # ROLE=app or ROLE=front runs one part of a stack spread over several
 # hosts (scripts/app.sh, scripts/front.sh, sourced here): the same run
 # directory, log and recorded processes, app-ADDR-PORT for ROLE=app.
