@@ -65,8 +65,9 @@ start() {
 		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" \
 		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \
 		    -c unix_socket_permissions=0700" \
-		    > >(cd / && exec setsid "${as[@]}" rotatelogs -f -n "$LOG_FILES" -L "$PG_DIR/postgres.log" \
-		    "$PG_DIR/log/postgres" "$LOG_SIZE" >/dev/null 2>&1) 2>&1
+		    > >(cd / && exec setsid "${as[@]}" rotatelogs -f -n "$LOG_FILES" \
+		    -L "$PG_DIR/postgres.log" "$PG_DIR/log/postgres" "$LOG_SIZE" \
+		    >/dev/null 2>&1) 2>&1
 	fi
 	admin=$(url postgres postgres)
 	users=$(url)
