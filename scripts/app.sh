@@ -8,8 +8,9 @@
 # (root's, as for a whole stack), the error log (fd 3) and the worker
 # binary, calls app_check before and app_up after that, and whose `down`
 # stops what app_up recorded.  spawn-fcgi binds ADDR:PORT and, not
-# forking, becomes multiwatch, which keeps WORKERS workers accepting on
-# it and restarts any that die.  FastCGI has no authentication: libfcgi
+# forking, becomes scripts/pool.sh, which keeps WORKERS workers
+# accepting on it (multiwatch) and restarts any that die, whatever the
+# rate.  FastCGI has no authentication: libfcgi
 # closes every connection whose peer address is not in FRONT_ADDRS (its
 # FCGI_WEB_SERVER_ADDRS) before reading a byte of it.
 # shellcheck shell=bash
@@ -29,17 +30,29 @@ app_check() {
 
 # app_up: start the workers on FCGI_LISTEN, for FRONT_ADDRS only.
 app_up() {
-	# libfcgi reads FCGI_WEB_SERVER_ADDRS as a comma-separated list.
-	FCGI_WEB_SERVER_ADDRS=$(tr -s ' ' ',' <<<"$FRONT_ADDRS") \
+	local a list=
+	# libfcgi reads FCGI_WEB_SERVER_ADDRS as a comma-separated list;
+	# FRONT_ADDRS may separate them by spaces, tabs or newlines (IFS),
+	# as app_check read them.
+	for a in $FRONT_ADDRS; do list=${list:+$list,}$a; done
+	FCGI_WEB_SERVER_ADDRS=$list \
 	    spawn_workers -a "${FCGI_LISTEN%:*}" -p "${FCGI_LISTEN##*:}"
 }
 
-# app_ready: until WORKERS workers run under multiwatch and FCGI_LISTEN
+# pool_workers PID: how many workers the pool (scripts/pool.sh) PID has
+# (the children of its multiwatch).
+pool_workers() {
+	local mw
+	mw=$(pgrep -P "$1" -x multiwatch) || { echo 0; return; }
+	pgrep -c -P "$mw" || true
+}
+
+# app_ready: until WORKERS workers run in the pool and FCGI_LISTEN
 # listens (at most 15 s).  Returns non-zero otherwise.
 app_ready() {
 	local pid deadline=$((SECONDS + 15))
 	read -r pid _ < <(recorded workers) || return 1
-	until [ "$(pgrep -c -P "$pid")" -eq "$WORKERS" ] &&
+	until [ "$(pool_workers "$pid")" -eq "$WORKERS" ] &&
 	    [ -n "$(ss -Htln "src ${FCGI_LISTEN%:*} and sport = :${FCGI_LISTEN##*:}")" ]; do
 		[ "$SECONDS" -lt "$deadline" ] && pid_alive "$pid" || return 1
 		sleep 0.1

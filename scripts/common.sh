@@ -30,6 +30,28 @@ as_run_user() {
 	else "$@"; fi
 }
 
+# close_fds: close every file descriptor but 0 to 2 (and 255, bash's
+# own copy of the script it reads): the daemons started after this keep
+# none of the caller's (a lock it holds, a pipe it waits on).
+close_fds() {
+	local f
+	for f in /proc/$$/fd/*; do
+		f=${f##*/}
+		[ "$f" -gt 2 ] && [ "$f" -ne 255 ] || continue
+		eval "exec $f>&-"
+	done
+}
+
+# Every log (the stack's error log, PostgreSQL's) is at most LOG_FILES
+# files of LOG_SIZE: rotatelogs writes them, the oldest overwritten.
+LOG_SIZE=${LOG_SIZE:-10M}
+LOG_FILES=${LOG_FILES:-2}
+# log_cap_check: die unless LOG_SIZE and LOG_FILES are well-formed.
+log_cap_check() {
+	[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
+	[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
+}
+
 # Every file and directory we create gets the mode we give it, whatever
 # the caller's umask (077 would hide the worker binary and nginx.conf
 # from the run user).
@@ -104,9 +126,31 @@ state_dir_ready() {
 	echo "$s"
 }
 
-# Create directory $1 (mode 0700) owned by run_user, or check it.
+# Root and the run user's directories.  Everything the stack runs as
+# the run user (PostgreSQL, the front, the workers) can write the
+# directories the run user owns, and so can put a symbolic link or
+# another directory in place of any name in them at any moment.  The
+# rule: root never creates, chowns, chmods, binds, truncates or writes
+# by path inside a directory the run user can write.  Root makes only
+# the run user's top directories, in directories of root's
+# (make_private_dir); what the run user needs inside them it creates
+# itself (make_own_dir, spawn-fcgi and nginx running as the run user);
+# a process that stays root (nginx's master on a port below 1024) keeps
+# its files in a directory of root's.  tests/reliability/links.sh
+# checks it with strace.
+
+# make_private_dir DIR: create DIR (mode 0700) owned by run_user, or
+# check it.  Its parent must be root's (or ours, not root): see above.
 make_private_dir() {
 	secure_dir "$1" "$(run_user_or_me)" 0700
+}
+
+# make_own_dir DIR: DIR, inside a directory of the run user's, created
+# (mode 0700) or chmodded by the run user itself, then checked.
+make_own_dir() {
+	as_run_user mkdir -p -m 0700 -- "$1"
+	as_run_user chmod 0700 -- "$1"
+	dir_trusted "$1" "$(run_user_or_me)"
 }
 
 # run_user, or the user we are.

@@ -15,13 +15,17 @@
 # connections first; a host that refused or timed out a connection set
 # aside for its disable-time).  Timeouts, in seconds:
 #   UPSTREAM_CONNECT_TIMEOUT (1)  connecting to an app host
-#   UPSTREAM_READ_TIMEOUT (10)    waiting for a worker's answer: longer than
-#                                 the workers' own database bound
+#   UPSTREAM_READ_TIMEOUT         waiting for a worker's answer: by default
+#                                 the workers' own bound, DB_STATEMENT_TIMEOUT
+#                                 (ms, 2000 unless set: set it here as on
+#                                 the app hosts) + 1 s, plus 1 s, rounded up:
+#                                 4 s by default, so that a request to a cut
+#                                 host is retried on the next within ~5 s
 #   UPSTREAM_FAIL_TIMEOUT (5)     how long a failed host is set aside
 # shellcheck shell=bash
 
 CONNECT=${UPSTREAM_CONNECT_TIMEOUT:-1}
-READ=${UPSTREAM_READ_TIMEOUT:-10}
+READ=${UPSTREAM_READ_TIMEOUT:-}
 FAIL=${UPSTREAM_FAIL_TIMEOUT:-5}
 
 # front_check: die unless UPSTREAMS and the timeouts are well-formed.
@@ -32,6 +36,11 @@ front_check() {
 	for a in $UPSTREAMS; do
 		is_endpoint "$a" || die "UPSTREAMS: $a is not an IPv4 ADDR:PORT"
 	done
+	if [ -z "$READ" ]; then
+		is_count "${DB_STATEMENT_TIMEOUT:-2000}" 600000 ||
+		    die "DB_STATEMENT_TIMEOUT=$DB_STATEMENT_TIMEOUT: milliseconds, 1 to 600000"
+		READ=$(((${DB_STATEMENT_TIMEOUT:-2000} + 999) / 1000 + 2))
+	fi
 	for a in "$CONNECT" "$READ" "$FAIL"; do
 		is_count "$a" 9999 ||
 		    die "UPSTREAM_*_TIMEOUT: $a is not a whole number of seconds (1 to 9999)"

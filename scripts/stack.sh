@@ -13,15 +13,16 @@
 # (lighttpd | nginx), DATABASE_URL, STATE_DIR, WORKER_BIN
 # (build/users-fcgi), WORKER_ENV (VAR=VALUE words, without spaces, added
 # to the workers' environment: the sanitized test run's ASAN_OPTIONS),
-# CONNECTIONS (8192: client connections the front holds; nginx: per
-# worker process), LOG_SIZE (10M) and LOG_FILES (2): the error log's
-# cap, FRONT_NICE and FRONT_CPUS (front_sched).  Everything for one PORT
-# lives in $(state_dir)/run-$PORT.
+# CONNECTIONS (8192: client connections lighttpd holds; nginx:
+# connection slots in all, two per request in progress), LOG_SIZE (10M)
+# and LOG_FILES (2): every log's cap, FRONT_NICE and FRONT_CPUS
+# (front_sched).  Everything for one PORT lives in $(state_dir)/run-$PORT.
 # ROLE=app or ROLE=front runs one part of a stack spread over several
 # hosts (scripts/app.sh, scripts/front.sh, sourced here): the same run
 # directory, log and recorded processes, app-ADDR-PORT for ROLE=app.
 set -euo pipefail
 . "$(dirname "$0")/common.sh"
+close_fds
 
 BIND=${BIND:-127.0.0.1}
 # Checked before any path is built from them.
@@ -29,10 +30,7 @@ is_port "$PORT" || die "PORT=$PORT: a TCP port, 1 to 65535"
 is_count "$WORKERS" 1000 || die "WORKERS=$WORKERS: a number of processes, 1 to 1000"
 CONNECTIONS=${CONNECTIONS:-8192}
 is_count "$CONNECTIONS" 8192 || die "CONNECTIONS=$CONNECTIONS: 1 to 8192"
-LOG_SIZE=${LOG_SIZE:-10M}
-LOG_FILES=${LOG_FILES:-2}
-[[ $LOG_SIZE =~ ^[1-9][0-9]*[KMG]$ ]] || die "LOG_SIZE=$LOG_SIZE: a size such as 10M"
-[[ $LOG_FILES =~ ^[1-9][0-9]?$ ]] || die "LOG_FILES=$LOG_FILES: 1 to 99"
+log_cap_check
 STATE=$(state_dir)
 RUN_DIR=$STATE/$(run_dir_name)
 # shellcheck source=app.sh
@@ -52,39 +50,54 @@ worker_argv() {
 sed_escape() { printf '%s' "$1" | sed 's/[|&\\]/\\&/g'; }
 
 # spawn_workers SPAWN-FCGI-OPTIONS...: spawn-fcgi binds the socket the
-# options name and, not forking (-n), becomes multiwatch, which keeps
-# WORKERS workers accepting on it; they inherit the error log (fd 3) as
-# stderr, and the environment, PGCLIENTENCODING excepted (the JSON is
-# UTF-8), as behind lighttpd (bin-copy-environment).
+# options name and, not forking (-n), becomes scripts/pool.sh, which
+# keeps WORKERS workers accepting on it (multiwatch, started again with
+# a back-off whenever it gives up); they inherit the error log (fd 3)
+# as stderr, and the environment, PGCLIENTENCODING excepted (the JSON is
+# UTF-8), as behind lighttpd (bin-copy-environment).  A unix socket (-s)
+# lies in the run user's directory: spawn-fcgi runs as the run user and
+# makes it there itself.  A TCP port: spawn-fcgi binds it as root (a
+# port below 1024) and switches to the run user (-u) before the pool.
 spawn_workers() {
-	local u
+	local u as=() drop=()
 	u=$(run_user)
-	setsid env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 "$@" \
-	    ${u:+-u "$u"} -- \
-	    /usr/bin/multiwatch -f "$WORKERS" -s TERM -- "${WORKER_ARGV[@]}" \
+	if [ -n "$u" ]; then
+		if [ "$1" = -s ]; then as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
+		else drop=(-u "$u"); fi
+	fi
+	setsid "${as[@]}" env -u PGCLIENTENCODING spawn-fcgi -n -b 4096 "$@" \
+	    "${drop[@]}" -- \
+	    /usr/bin/bash "$RUN_DIR/bin/pool.sh" "$WORKERS" "${WORKER_ARGV[@]}" \
 	    </dev/null >/dev/null 2>&3 &
-	record_proc workers $! /usr/bin/multiwatch
+	record_proc workers $! /usr/bin/bash
 }
 
 # start_nginx: nginx from the template nginx.conf, with the upstream
 # block $RUN_DIR/upstream.conf written by the caller, in the foreground
 # of a session of its own, like lighttpd: its PID is ours to record, not
 # read from a file it can write; its log is fd 3.  All of nginx runs as
-# run_user, unless a port below 1024 needs a root master (its workers
-# still switch to the user).
+# run_user, in $RUN_DIR/nginx, the run user's.  A port below 1024 needs
+# a root master (its workers still switch to the user): then nginx/ is
+# root's (common.sh: root writes in no directory of the run user's);
+# the master writes its pid file there and creates its temporary
+# directories there for the workers.
 start_nginx() {
-	local u user_line="" as=()
+	local u user_line="" as=() procs
 	u=$(run_user)
 	case "$RUN_DIR" in
 	*[\"\\]*) die "nginx cannot use the path $RUN_DIR (a quote or a backslash)" ;;
 	esac
-	make_private_dir "$RUN_DIR/nginx"
-	if [ -n "$u" ]; then
-		if [ "$PORT" -lt 1024 ]; then user_line="user $u;"
-		else as=(setpriv --reuid="$u" --regid="$u" --init-groups --); fi
+	if [ -n "$u" ] && [ "$PORT" -lt 1024 ]; then
+		user_line="user $u;"
+		mkdir -m 0755 "$RUN_DIR/nginx"
+	else
+		make_private_dir "$RUN_DIR/nginx"
+		[ -z "$u" ] || as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
 	fi
-	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" \
-	    -e "s|@CONNECTIONS@|$CONNECTIONS|g" \
+	# CONNECTIONS slots in all, over one worker process per CPU.
+	procs=$(nproc)
+	sed -e "s|@PORT@|$PORT|g" -e "s|@BIND@|$BIND|g" -e "s|@PROCS@|$procs|g" \
+	    -e "s|@CONNECTIONS@|$(((CONNECTIONS + procs - 1) / procs))|g" \
 	    -e "s|@RUN_DIR@|$(sed_escape "$RUN_DIR")|g" -e "s|@USER@|$user_line|g" \
 	    "$ROOT/nginx.conf" >"$RUN_DIR/nginx.conf"
 	setsid "${as[@]}" nginx -p "$RUN_DIR/" -c "$RUN_DIR/nginx.conf" \
@@ -94,13 +107,11 @@ start_nginx() {
 
 # Start the workers on a unix socket and nginx in front of them.
 up_nginx() {
-	local u
-	u=$(run_user)
 	# keepalive: at most this many idle kept connections per nginx
 	# worker (nginx.conf keeps them: fastcgi_keep_conn).
 	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' \
 	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
-	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600 ${u:+-U "$u"}
+	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600
 	start_nginx
 }
 
@@ -204,31 +215,43 @@ wait_gone() {
 	while pid_alive "$pid" && [ "$SECONDS" -lt "$deadline" ]; do sleep 0.05; done
 }
 
-# sweep: stop every process left in the sessions up started (the
-# workers of an nginx master or a lighttpd that was SIGKILLed...):
-# same session (pgrep -s), started after its leader, running one of our
-# programs.
-sweep() {
-	local role pid start sid exe p pstart pexe exes=()
+# leftovers: the PIDs of the processes still running in the sessions up
+# started (the workers of an nginx master or a lighttpd that was
+# SIGKILLed...): same session (pgrep -s), started after the process up
+# recorded in it, running one of our programs.  A session id names our
+# session only while some process of it runs; once all are gone another
+# session may take the id: its leader (the process whose PID is the id)
+# then started after ours, and nothing in that session is ours.
+leftovers() {
+	local role pid start sid exe p pstart pexe lstart exes=()
 	procs_current || return 0
-	exes=("$RUN_DIR/bin/users-fcgi")
+	exes=("$RUN_DIR/bin/users-fcgi" /usr/bin/multiwatch)
 	while read -r role pid start sid exe; do
 		[ "$role" = boot ] || exes+=("$exe")
 	done <"$RUN_DIR/procs"
 	while read -r role pid start sid exe; do
 		[ "$role" != boot ] || continue
+		if read -r _ lstart < <(proc_stat "$sid") && [ "$lstart" -gt "$start" ]; then
+			log "session $sid is no longer the one up started: not signalled"
+			continue
+		fi
 		for p in $(pgrep -s "$sid"); do
 			read -r _ pstart < <(proc_stat "$p") || continue
 			[ "$pstart" -ge "$start" ] || continue
 			pexe=$(readlink "/proc/$p/exe" 2>/dev/null) || continue
 			for exe in "${exes[@]}"; do
-				[ "$pexe" = "$exe" ] || continue
-				kill -TERM "$p" 2>/dev/null || true
-				echo "$p"
-				break
+				[ "$pexe" != "$exe" ] || { echo "$p"; break; }
 			done
 		done
-	done <"$RUN_DIR/procs" | while read -r p; do stop_pid "$p"; done
+	done <"$RUN_DIR/procs"
+}
+
+# sweep: stop every process leftovers names.
+sweep() {
+	local p pids
+	pids=$(leftovers | sort -nu)
+	for p in $pids; do kill -TERM "$p" 2>/dev/null || true; done
+	for p in $pids; do stop_pid "$p"; done
 }
 
 # up_check: die unless what this role needs is given and well-formed.
@@ -277,9 +300,13 @@ up() {
 		dir_trusted "$RUN_DIR" "$(id -un)"
 		! recorded front >/dev/null 2>&1 && ! recorded workers >/dev/null 2>&1 ||
 		    die "already up in $RUN_DIR (make down first)"
-		rm -rf -- "$RUN_DIR"
+		# The record of what an earlier up started is dropped only once
+		# none of it runs: down must still find it.
+		[ -z "$(leftovers 2>/dev/null)" ] || die "processes an earlier up" \
+		    "started still run ($(leftovers 2>/dev/null | paste -sd ' ')): make down first"
 	fi
 	listen_free
+	rm -rf -- "$RUN_DIR"
 	raise_nofile
 	[ -n "${ROLE:-}" ] || sock_path_ok "$RUN_DIR/sock/users.sock-$((WORKERS - 1))"
 
@@ -288,7 +315,11 @@ up() {
 	mkdir -m 0755 "$RUN_DIR" "$RUN_DIR/www" "$RUN_DIR/bin"
 	start_log
 	make_private_dir "$RUN_DIR/sock"
-	[ "${ROLE:-}" = front ] || install -m 0755 "$WORKER_BIN" "$RUN_DIR/bin/users-fcgi"
+	# Copies the run user can read, whoever may enter the checkout.
+	if [ "${ROLE:-}" != front ]; then
+		install -m 0755 "$WORKER_BIN" "$RUN_DIR/bin/users-fcgi"
+		install -m 0755 "$ROOT/scripts/pool.sh" "$RUN_DIR/bin/pool.sh"
+	fi
 	if [ "${ROLE:-}" = app ]; then echo app; else echo "$FRONT"; fi >"$RUN_DIR/front"
 	worker_argv
 	if [ -z "${ROLE:-}" ] && [ -z "${DATABASE_URL:-}" ]; then

@@ -18,7 +18,7 @@
 #   db cut      the database host's link down 3 s: JSON 503s within the
 #               workers' bound, then 200s, no worker restarted
 #   make down   on every host: no process left, no port open, even
-#               after nginx's master and an app host's multiwatch were
+#               after nginx's master and an app host's pool were
 #               SIGKILLed (they are recorded: their children are found)
 # Needs root (network namespaces).
 set -euo pipefail
@@ -42,8 +42,10 @@ APP_WORKERS=4
 # to connect, or DB_STATEMENT_TIMEOUT + 1 s for an answer.
 export DB_CONNECT_TIMEOUT=2 DB_STATEMENT_TIMEOUT=500
 DB_BOUND_MS=2000
-# The fronts' timeouts (s).  The read timeout outlasts the workers' bound.
-CONNECT=1 READ=4 FAIL=5
+# The fronts' timeouts (s).  The read timeout is the fronts' default,
+# which follows from the workers' bound (scripts/front.sh):
+# DB_STATEMENT_TIMEOUT rounded up to 1 s, + 1 s, + 1 s.
+CONNECT=1 READ=3 FAIL=5
 SLACK_MS=1000	# a loaded 2-core machine's answer time on top of a bound
 PGD=$D/db/pg
 DB_URL=postgresql://postgres@$DB_IP:5432/users
@@ -91,16 +93,18 @@ app_up() {
 }
 # shellcheck disable=SC2046
 app_make_down() { on "app$1" env $(app_env "$1") make -s -C "$ROOT" down; }
-# The PIDs of app host N's workers, sorted.
+# The PIDs of app host N's workers (the children of its pool's
+# multiwatch), sorted.
 app_workers() {
-	local f
+	local f mw
 	f=$D/app$1/app-$P.$((10 + $1))-$FCGI_PORT/workers.pid
-	[ -s "$f" ] && pgrep -P "$(cat "$f")" | sort -n || true
+	[ -s "$f" ] && mw=$(pgrep -P "$(cat "$f")" -x multiwatch) &&
+	    pgrep -P "$mw" | sort -n || true
 }
 front_up() {
 	on front env ROLE=front FRONT="$1" PORT="$2" BIND="$FRONT_IP" \
 	    UPSTREAMS="$APP1_IP:$FCGI_PORT $APP2_IP:$FCGI_PORT" \
-	    UPSTREAM_CONNECT_TIMEOUT=$CONNECT UPSTREAM_READ_TIMEOUT=$READ \
+	    UPSTREAM_CONNECT_TIMEOUT=$CONNECT \
 	    UPSTREAM_FAIL_TIMEOUT=$FAIL STATE_DIR="$D/front" \
 	    make -s -C "$ROOT" up
 }
@@ -279,7 +283,8 @@ check_eq "$L db cut: no worker restarted on app host 2" "$pids2" "$(app_workers 
 
 # --- make down on every host -------------------------------------------
 # ... even after a SIGKILL: nginx's master on the front host (its workers
-# left behind) and app host 1's multiwatch (its workers left behind).
+# left behind) and app host 1's pool (its multiwatch and workers left
+# behind).
 kill -KILL "$(cat "$D/front/run-$NGINX_PORT/front.pid")" \
     "$(cat "$D/app1/app-$APP1_IP-$FCGI_PORT/workers.pid")"
 on front env PORT=$NGINX_PORT STATE_DIR="$D/front" make -s -C "$ROOT" down

@@ -126,7 +126,7 @@ mkdir -p "$STATE_DIR/run-$P"
 echo "$innocent" >"$STATE_DIR/run-$P/front.pid"
 echo "$innocent" >"$STATE_DIR/run-$P/workers.pid"
 echo nginx >"$STATE_DIR/run-$P/front"
-stack "$ROOT" down || true
+stack "$ROOT" down STATE_DIR="$STATE_DIR" || true
 check "$L stale pid files after a reboot: down does not signal the process now at that PID" \
     pid_alive "$innocent"
 rm -rf "${STATE_DIR:?}/run-$P"
@@ -193,6 +193,46 @@ kill_one nginx front
 kill_one nginx "nginx worker"
 kill_one nginx multiwatch
 kill_one nginx worker
+
+# --- nginx's master and the workers' pool SIGKILLed, then up again ----------
+# up must not drop the record of the nginx workers left running (they
+# hold the port): it refuses, and down then stops them.
+L="[SIGKILL, then up]"
+export FRONT=nginx
+if WORKERS=2 t_up; then
+	procs=$(stack_procs "$T_RUN_DIR")
+	pool=$(cat "$T_RUN_DIR/workers.pid")
+	kill -KILL "$(cat "$T_RUN_DIR/front.pid")" "$pool" $(pgrep -P "$pool") 2>/dev/null || true
+	sleep 0.5
+	check "$L nginx's master and the pool SIGKILLed: a second up fails" \
+	    bash -c '! PORT=$1 WORKERS=2 "$2/scripts/stack.sh" up >"$3" 2>&1' _ "$T_PORT" "$ROOT" "$D/out"
+	printf '        %s up said: %s\n' "$L" "$(tail -n 1 "$D/out")"
+	t_down >"$D/out" 2>&1 || true
+	# shellcheck disable=SC2086 # a list of PIDs
+	check_eq "$L ... and down then stops what the first up started (the orphaned nginx workers)" \
+	    "" "$(alive $procs)"
+	check "$L ... and frees the port" port_free "$T_PORT"
+else
+	fail "$L the stack comes up"
+fi
+
+# --- a recorded session id that now belongs to another session --------------
+# Our session died out; another session leader took its id: down must
+# not signal that session's processes, though they run a program up
+# recorded and started after the process up recorded.
+L="[session id reused]"
+P=$(free_port)
+setsid sleep 300 &
+foreign=$!
+sleep 0.2
+mkdir -p "$STATE_DIR/run-$P"
+printf 'boot %s\nfront %s 1 %s /usr/bin/sleep\n' \
+    "$(sed -n 's/^btime //p' /proc/stat)" "$foreign" "$foreign" >"$STATE_DIR/run-$P/procs"
+echo lighttpd >"$STATE_DIR/run-$P/front"
+stack "$ROOT" down STATE_DIR="$STATE_DIR" || true
+check "$L down does not signal the session that took the id" pid_alive "$foreign"
+stop_pid "$foreign" KILL
+rm -rf "${STATE_DIR:?}/run-$P"
 
 # --- odd paths, long paths, a PORT that is not one -----------------------
 L="[paths]"

@@ -89,3 +89,10 @@ faults_cleanup() {
 }
 trap faults_cleanup EXIT
 
+
+# fcgi_users ADDR:PORT: does a GET /users straight to the FastCGI workers
+# at ADDR:PORT (cgi-fcgi, as a front would) answer with users?
+fcgi_users() {
+	env -i SCRIPT_NAME=/users REQUEST_METHOD=GET SERVER_PROTOCOL=HTTP/1.1 \
+	    timeout 5 cgi-fcgi -bind -connect "$1" 2>/dev/null | grep -q '"user_id"'
+}
