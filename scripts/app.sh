@@ -39,13 +39,16 @@ app_up() {
 	    spawn_workers -a "${FCGI_LISTEN%:*}" -p "${FCGI_LISTEN##*:}"
 }
 
-# pool_workers PID: how many workers the pool (scripts/pool.sh) PID has
-# (the children of its multiwatch).
-pool_workers() {
+# pool_pids PID: the workers of the pool (scripts/pool.sh) PID, one per
+# line: the children of its multiwatch; nothing while it has none.
+pool_pids() {
 	local mw
-	mw=$(pgrep -P "$1" -x multiwatch) || { echo 0; return; }
-	pgrep -c -P "$mw" || true
+	mw=$(pgrep -P "$1" -x multiwatch) || return 0
+	pgrep -P "$mw" || true
 }
+
+# pool_workers PID: how many workers the pool PID has.
+pool_workers() { pool_pids "$1" | grep -c . || true; }
 
 # app_ready: until WORKERS workers run in the pool and FCGI_LISTEN
 # listens (at most 15 s).  Returns non-zero otherwise.

@@ -10,12 +10,12 @@
 #             answers the requests in progress, sends its workers
 #             SIGTERM (each exits once its request is answered), reads
 #             its configuration again and spawns WORKERS new ones.
-#   nginx     A new pool beside the old one: spawn-fcgi and multiwatch
+#   nginx     A new pool beside the old one: spawn-fcgi and pool.sh
 #             on a socket of their own, with the old pool's environment;
 #             the upstream pointed at it and nginx reloaded (SIGHUP: new
 #             nginx workers, the old ones finish their requests and
 #             exit, closing their kept FastCGI connections); then the old
-#             pool gets SIGTERM, which multiwatch passes on: each worker
+#             pool gets SIGTERM, which pool.sh and multiwatch pass on: each worker
 #             exits once its request is answered.
 # shellcheck shell=bash
 
@@ -38,6 +38,9 @@ wait_until() {
 		sleep 0.05
 	done
 }
+
+# pool_full PID: does the pool PID run WORKERS workers?
+pool_full() { [ "$(pool_workers "$1")" -eq "$WORKERS" ]; }
 
 # all_gone PID...: has every PID exited?
 all_gone() {
@@ -77,7 +80,7 @@ reload_nginx() {
 	read -r front _ < <(recorded front) || die "nginx on port $PORT is not running (make up)"
 	read -r pool _ < <(recorded workers) || die "the workers on port $PORT are not running (make up)"
 	old_nginx=$(children "$front")
-	old_workers=$(children "$pool")
+	old_workers=$(pool_pids "$pool")
 	# The old pool's environment (DATABASE_URL, WORKERS...: what up
 	# gave it), and its error log (the rotatelogs pipe, fd 2).
 	while IFS= read -r -d '' kv; do export "${kv?}"; done <"/proc/$pool/environ"
@@ -96,8 +99,7 @@ reload_nginx() {
 	spawn_workers -s "$sock" -M 0600 ${u:+-U "$u"}
 	exec 3>&-
 	wait_until 15 test -S "$sock" || die "the new workers' socket $sock did not appear"
-	# shellcheck disable=SC2016 # for eval
-	wait_until 15 eval '[ "$(children "$(cat "$RUN_DIR/workers.pid")" | grep -c .)" -eq "$WORKERS" ]' ||
+	wait_until 15 pool_full "$(cat "$RUN_DIR/workers.pid")" ||
 	    die "the new pool did not start $WORKERS workers"
 	mv -f "$RUN_DIR/upstream.conf.new" "$RUN_DIR/upstream.conf"
 	kill -HUP "$front"
