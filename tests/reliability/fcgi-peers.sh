@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# tests/reliability/fcgi-peers.sh -- misbehaving FastCGI peers, straight
+# to one worker (spawn-fcgi, no front; fcgi_peer.py speaks FastCGI):
+#   hostile    PARAMS records that lie about their lengths (a 4-byte
+#              name length of 0x7ffffffe...): the connection is closed,
+#              the worker lives on and answers the next request
+#   stalls     one byte of a header on a new or a kept connection, a lone
+#              FCGI_GET_VALUES: another connection is answered at once,
+#              and the stalled one is closed within about a second
+#   tcp        the same on TCP (ROLE=app), and an idle TCP connection
+#   stop       SIGTERM, and the death of the worker's parent, while a
+#              peer stalls: the worker exits within about a second
+#   pipelined  two requests in one write on a kept connection: the first
+#              is answered, then the connection is closed
+# Arguments, if any, name the sections to run (default: all).
+set -euo pipefail
+# shellcheck source=faults.bash
+. "$(dirname "$0")/faults.bash"
+
+D=$T_TMP/fcgi-peers
+mkdir -p "$D"
+BIN=$(readlink -f "$ROOT/build/users-fcgi")
+W_PARENT= W_PID= W_ADDR=
+# A stalled peer may cost a worker 1 s; the slack is for a loaded 2-core
+# machine's scheduler.
+BOUND_MS=1600
+
+# worker_start ADDR: one worker on ADDR (a unix socket's path, or
+# 127.0.0.1:PORT) through spawn-fcgi, under a parent of its own
+# (W_PARENT, a bash that waits for it); W_PID is the worker.
+worker_start() {
+	local where=(-s "$1") n=0
+	[[ $1 == /* ]] || where=(-a "${1%:*}" -p "${1##*:}")
+	W_ADDR=$1
+	rm -f "$1"
+	setsid bash -c 'spawn-fcgi -n "$@" & wait' _ "${where[@]}" -- "$BIN" \
+	    </dev/null >/dev/null 2>>"$D/worker.log" &
+	W_PARENT=$!
+	W_PID=
+	until [ -n "$W_PID" ] || [ "$n" -ge 200 ]; do
+		sleep 0.05
+		n=$((n + 1))
+		W_PID=$(pgrep -P "$W_PARENT" | while read -r p; do
+			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" != "$BIN" ] || echo "$p"
+		done)
+	done
+}
+
+# worker_stop: stop the worker and its parent.
+worker_stop() {
+	[ -z "$W_PID" ] || stop_pid "$W_PID"
+	[ -z "$W_PARENT" ] || stop_pid "$W_PARENT"
+	W_PID= W_PARENT=
+}
+trap 'worker_stop; faults_cleanup' EXIT
+
+peer() { "$PYTHON" "$R/fcgi_peer.py" "$W_ADDR" "$@"; }
+
+# closed_within OUTCOME: is OUTCOME "close MS" with MS <= BOUND_MS?
+closed_within() { [ "${1%% *}" = close ] && le "${1#* }" "$BOUND_MS"; }
+
+hostile() {
+	local L="[hostile]" c out
+	for c in hostile-name hostile-value hostile-long hostile-short; do
+		worker_start "$D/w.sock"
+		out=$(peer "$c" --hold 3)
+		check "$L $c: the worker closes the connection within $BOUND_MS ms ($out)" \
+		    closed_within "$out"
+		check "$L ... and lives on" pid_alive "${W_PID:-0}"
+		out=$(peer get)
+		check "$L ... and answers the next request: 200 ($out)" [ "${out%% *}" = 200 ]
+		worker_stop
+	done
+}
+
+# stalled L CASE: while a peer does CASE on one connection, GET /users
+# on another is answered within BOUND_MS, and the worker closes the
+# stalled one within BOUND_MS.
+stalled() {
+	local L=$1 peer_pid out
+	peer "$2" --hold 5 >"$D/$2.out" &
+	peer_pid=$!
+	sleep 0.3
+	out=$(peer get)
+	check "$L $2 on one connection: GET on another answered 200 within $BOUND_MS ms ($out)" \
+	    eval '[ "${out%% *}" = 200 ] && le "${out#* }" "$BOUND_MS"'
+	wait "$peer_pid" || true
+	out=$(cat "$D/$2.out")
+	check "$L ... and the worker closed the $2 connection within $BOUND_MS ms ($out)" \
+	    closed_within "$out"
+}
+
+stalls() {
+	local c
+	worker_start "$D/w.sock"
+	for c in stall-new stall-kept get-values; do stalled "[stalls, unix]" "$c"; done
+	check "[stalls, unix] the worker lives on" pid_alive "${W_PID:-0}"
+	worker_stop
+}
+
+tcp() {
+	local c
+	worker_start "127.0.0.1:$(free_port)"
+	for c in idle stall-new stall-kept get-values; do stalled "[stalls, tcp]" "$c"; done
+	check "[stalls, tcp] the worker lives on" pid_alive "${W_PID:-0}"
+	worker_stop
+}
+
+# stop_while_stalled L SIGNAL TARGET: a peer stalls on a new connection;
+# SIGNAL to TARGET (the worker, or its parent); the worker is gone within
+# BOUND_MS.
+stop_while_stalled() {
+	local L="[stop]" peer_pid t0 gone=0 pid=$W_PID
+	peer stall-new --hold 8 >/dev/null &
+	peer_pid=$!
+	sleep 0.3
+	t0=$(date +%s%3N)
+	kill "-$2" "$3"
+	while pid_alive "$pid" && [ $(($(date +%s%3N) - t0)) -lt 8000 ]; do sleep 0.02; done
+	pid_alive "$pid" || gone=$(($(date +%s%3N) - t0))
+	check "$L $1 while a peer stalls: the worker exits within $BOUND_MS ms (${gone} ms; 0: still runs)" \
+	    eval '[ "$gone" -gt 0 ] && le "$gone" "$BOUND_MS"'
+	kill "$peer_pid" 2>/dev/null || true
+	wait "$peer_pid" || true
+	worker_stop
+}
+
+stop() {
+	worker_start "$D/w.sock"
+	stop_while_stalled SIGTERM TERM "$W_PID"
+	worker_start "$D/w.sock"
+	stop_while_stalled "its parent's death (SIGKILL)" KILL "$W_PARENT"
+}
+
+pipelined() {
+	local out
+	worker_start "$D/w.sock"
+	out=$(peer pipelined --hold 3)
+	check "[pipelined] two requests in one write: the first answered, then the connection closed ($out)" \
+	    [ "$(cut -d' ' -f1-3 <<<"$out")" = "answers 1 close" ]
+	check "[pipelined] the worker lives on" pid_alive "${W_PID:-0}"
+	worker_stop
+}
+
+for section in ${*:-hostile stalls tcp stop pipelined}; do
+	"$section"
+done
