@@ -12,6 +12,9 @@
 #              peer stalls: the worker exits within about a second
 #   pipelined  two requests in one write on a kept connection: the first
 #              is answered, then the connection is closed
+#   copyout    a database server that answers the query with COPY
+#              (fake_pg.py): 503 within DB_STATEMENT_TIMEOUT + 1 s, and
+#              the worker still stops at SIGTERM
 # Arguments, if any, name the sections to run (default: all).
 set -euo pipefail
 # shellcheck source=faults.bash
@@ -20,7 +23,7 @@ set -euo pipefail
 D=$T_TMP/fcgi-peers
 mkdir -p "$D"
 BIN=$(readlink -f "$ROOT/build/users-fcgi")
-W_PARENT= W_PID= W_ADDR=
+W_PARENT= W_PID= W_ADDR= FAKE_PID=
 # A stalled peer may cost a worker 1 s; the slack is for a loaded 2-core
 # machine's scheduler.
 BOUND_MS=1600
@@ -52,7 +55,7 @@ worker_stop() {
 	[ -z "$W_PARENT" ] || stop_pid "$W_PARENT"
 	W_PID= W_PARENT=
 }
-trap 'worker_stop; faults_cleanup' EXIT
+trap 'worker_stop; [ -z "$FAKE_PID" ] || stop_pid "$FAKE_PID"; faults_cleanup' EXIT
 
 peer() { "$PYTHON" "$R/fcgi_peer.py" "$W_ADDR" "$@"; }
 
@@ -106,18 +109,25 @@ tcp() {
 	worker_stop
 }
 
+# signal_ms SIGNAL TARGET PID: send SIGNAL to TARGET; print how long PID
+# took to exit, in ms (0: it still runs 5 s later).
+signal_ms() {
+	local t0
+	t0=$(date +%s%3N)
+	kill "-$1" "$2" 2>/dev/null || true
+	while pid_alive "$3" && [ $(($(date +%s%3N) - t0)) -lt 5000 ]; do sleep 0.02; done
+	if pid_alive "$3"; then echo 0; else echo $(($(date +%s%3N) - t0)); fi
+}
+
 # stop_while_stalled L SIGNAL TARGET: a peer stalls on a new connection;
 # SIGNAL to TARGET (the worker, or its parent); the worker is gone within
 # BOUND_MS.
 stop_while_stalled() {
-	local L="[stop]" peer_pid t0 gone=0 pid=$W_PID
+	local L="[stop]" peer_pid gone
 	peer stall-new --hold 8 >/dev/null &
 	peer_pid=$!
 	sleep 0.3
-	t0=$(date +%s%3N)
-	kill "-$2" "$3"
-	while pid_alive "$pid" && [ $(($(date +%s%3N) - t0)) -lt 8000 ]; do sleep 0.02; done
-	pid_alive "$pid" || gone=$(($(date +%s%3N) - t0))
+	gone=$(signal_ms "$2" "$3" "${W_PID:-0}")
 	check "$L $1 while a peer stalls: the worker exits within $BOUND_MS ms (${gone} ms; 0: still runs)" \
 	    eval '[ "$gone" -gt 0 ] && le "$gone" "$BOUND_MS"'
 	kill "$peer_pid" 2>/dev/null || true
@@ -142,6 +152,25 @@ pipelined() {
 	worker_stop
 }
 
-for section in ${*:-hostile stalls tcp stop pipelined}; do
+copyout() {
+	local L="[copyout]" out n=0 gone
+	mkdir -p "$D/fake"
+	"$PYTHON" "$R/fake_pg.py" "$D/fake" &
+	FAKE_PID=$!
+	until [ -S "$D/fake/.s.PGSQL.5432" ] || [ "$n" -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
+	DATABASE_URL="postgresql://x@/users?host=$D/fake" DB_STATEMENT_TIMEOUT=1000 \
+	    worker_start "$D/w.sock"
+	out=$(peer get)
+	check "$L the query answered with CopyOutResponse: 503 within DB_STATEMENT_TIMEOUT + 1 s + 600 ms ($out)" \
+	    eval '[ "${out%% *}" = 503 ] && le "${out#* }" 2600'
+	gone=$(signal_ms TERM "${W_PID:-0}" "${W_PID:-0}")
+	check "$L ... and the worker exits at SIGTERM within $BOUND_MS ms (${gone} ms; 0: still runs)" \
+	    eval '[ "$gone" -gt 0 ] && le "$gone" "$BOUND_MS"'
+	worker_stop
+	stop_pid "$FAKE_PID"
+	FAKE_PID=
+}
+
+for section in ${*:-hostile stalls tcp stop pipelined copyout}; do
 	"$section"
 done
