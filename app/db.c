@@ -205,39 +205,56 @@ out:
  * Collect the answer to the command just sent on db->conn, waiting at
  * most until deadline.  The server's own statement_timeout normally
  * answers first; the deadline is for a server that does not answer at
- * all, or for a request whose earlier steps used up its time.
+ * all, or for a request whose earlier steps used up its time.  Our
+ * commands never copy: a server that answers one with COPY (hostile, or
+ * a man in the middle) would have PQgetResult return a new COPY result
+ * for ever, so that ends the wait too.
  * Returns 0 with db->res set to the first result (NULL if libpq had
  * none; the caller checks it and clears it), or -1 if the deadline
- * passed: then db->res is NULL, the command cancelled, the connection
- * dropped and the outage logged.
+ * passed or the server answered with COPY: then db->res is NULL, the
+ * command cancelled, the connection dropped and the outage logged.
  */
 static int
 db_wait(struct db *db, long long deadline)
 {
 	PGresult	*res;
+	const char	*why = "no answer from PostgreSQL before the request's "
+			    "deadline (DB_STATEMENT_TIMEOUT + 1 s)";
 	int		 r;
 
 	db_clear(db);
 	for (;;) {
 		while (PQisBusy(db->conn)) {
 			if ((r = db_ready(db, 0, deadline)) == 0)
-				goto timeout;
+				goto fail;
 			if (r == -1 || !PQconsumeInput(db->conn))
 				break;	/* connection lost: PQgetResult says so */
 		}
 		if ((res = PQgetResult(db->conn)) == NULL)
 			return 0;
+		switch (PQresultStatus(res)) {
+		case PGRES_COPY_IN:
+		case PGRES_COPY_OUT:
+		case PGRES_COPY_BOTH:
+			PQclear(res);
+			why = "PostgreSQL answered with COPY, which no command "
+			    "of ours asks for: connection dropped";
+			goto fail;
+		default:
+			break;
+		}
 		if (db->res == NULL)
 			db->res = res;
 		else
 			PQclear(res);
+		if (db_now_ms() >= deadline)
+			goto fail;
 	}
-timeout:
+fail:
 	db_clear(db);
 	db_cancel(db);
 	db_disconnect(db);
-	db_set_down(db, 1, "no answer from PostgreSQL before the request's "
-	    "deadline (DB_STATEMENT_TIMEOUT + 1 s)");
+	db_set_down(db, 1, why);
 	return -1;
 }
 

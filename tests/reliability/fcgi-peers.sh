@@ -13,7 +13,7 @@
 #   pipelined  two requests in one write on a kept connection: the first
 #              is answered, then the connection is closed
 #   copyout    a database server that answers the query with COPY
-#              (fake_pg.py): 503 within DB_STATEMENT_TIMEOUT + 1 s, and
+#              (pgpeer.py copy): 503 within DB_STATEMENT_TIMEOUT + 1 s, and
 #              the worker still stops at SIGTERM
 # Arguments, if any, name the sections to run (default: all).
 set -euo pipefail
@@ -155,7 +155,7 @@ pipelined() {
 copyout() {
 	local L="[copyout]" out n=0 gone
 	mkdir -p "$D/fake"
-	"$PYTHON" "$R/fake_pg.py" "$D/fake" &
+	"$PYTHON" "$R/pgpeer.py" copy "$D/fake" &
 	FAKE_PID=$!
 	until [ -S "$D/fake/.s.PGSQL.5432" ] || [ "$n" -ge 100 ]; do sleep 0.05; n=$((n + 1)); done
 	DATABASE_URL="postgresql://x@/users?host=$D/fake" DB_STATEMENT_TIMEOUT=1000 \
