@@ -12,6 +12,10 @@
 #              peer stalls: the worker exits within about a second
 #   pipelined  two requests in one write on a kept connection: the first
 #              is answered, then the connection is closed
+#   resolve    the database's host name is resolved outside the request's
+#              deadline (docs/RELIABILITY.md): with the resolver black-holed
+#              (a private network and mount namespace), a request waits for
+#              the resolver's own timeout; with hostaddr= it is not asked
 #   copyout    a database server that answers the query with COPY
 #              (pgpeer.py copy): 503 within DB_STATEMENT_TIMEOUT + 1 s, and
 #              the worker still stops at SIGTERM
@@ -28,21 +32,25 @@ W_PARENT= W_PID= W_ADDR= FAKE_PID=
 # machine's scheduler.
 BOUND_MS=1600
 
-# worker_start ADDR: one worker on ADDR (a unix socket's path, or
-# 127.0.0.1:PORT) through spawn-fcgi, under a parent of its own
-# (W_PARENT, a bash that waits for it); W_PID is the worker.
+# worker_start ADDR [COMMAND...]: one worker on ADDR (a unix socket's
+# path, or 127.0.0.1:PORT) through spawn-fcgi, under a parent of its own
+# (W_PARENT, a bash that waits for it, run by COMMAND if given: unshare
+# ...); W_PID is the worker.  W_PRELUDE, if set, is bash commands (each
+# ended) that parent runs first.
 worker_start() {
-	local where=(-s "$1") n=0
-	[[ $1 == /* ]] || where=(-a "${1%:*}" -p "${1##*:}")
-	W_ADDR=$1
-	rm -f "$1"
-	setsid bash -c 'spawn-fcgi -n "$@" & wait' _ "${where[@]}" -- "$BIN" \
-	    </dev/null >/dev/null 2>>"$D/worker.log" &
-	W_PARENT=$!
-	W_PID=
+	local addr=$1 where=(-s "$1") n=0
+	shift
+	[[ $addr == /* ]] || where=(-a "${addr%:*}" -p "${addr##*:}")
+	W_ADDR=$addr
+	rm -f "$addr" "$D/parent.pid"
+	# setsid forks when it leads a process group: the parent says who it is.
+	setsid "$@" bash -c 'echo $$ >"$0"; '"${W_PRELUDE:-}"' spawn-fcgi -n "$@" & wait' \
+	    "$D/parent.pid" "${where[@]}" -- "$BIN" </dev/null >/dev/null 2>>"$D/worker.log" &
+	W_PARENT= W_PID=
 	until [ -n "$W_PID" ] || [ "$n" -ge 200 ]; do
 		sleep 0.05
 		n=$((n + 1))
+		[ -n "$W_PARENT" ] || W_PARENT=$(cat "$D/parent.pid" 2>/dev/null) || continue
 		W_PID=$(pgrep -P "$W_PARENT" | while read -r p; do
 			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" != "$BIN" ] || echo "$p"
 		done)
@@ -152,6 +160,47 @@ pipelined() {
 	worker_stop
 }
 
+# A name server that never answers, counting the queries in $D/dns.count.
+BLACKHOLE='
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind(("127.0.0.1", 53))
+n = 0
+while True:
+    s.recvfrom(512)
+    n += 1
+    open(sys.argv[1], "w").write("%d\n" % n)
+'
+
+# resolve_case URL: a worker with DATABASE_URL=URL in a network and mount
+# namespace of its own whose resolver is BLACKHOLE (2 s, 1 attempt); once
+# its start is over, GET /users.  Prints "STATUS MS QUERIES".
+resolve_case() {
+	local out
+	printf 'nameserver 127.0.0.1\noptions timeout:2 attempts:1\n' >"$D/resolv.conf"
+	echo 0 >"$D/dns.count"
+	W_PRELUDE="ip link set lo up || exit; mount --bind $D/resolv.conf /etc/resolv.conf || exit
+	    $PYTHON -c '$BLACKHOLE' $D/dns.count & echo \$! >$D/dns.pid; sleep 0.3;" \
+	    DATABASE_URL=$1 DB_STATEMENT_TIMEOUT=500 DB_CONNECT_TIMEOUT=2 \
+	    worker_start "$D/w.sock" unshare --mount --net
+	sleep 3		# the worker's first connect, at its start
+	echo 0 >"$D/dns.count"
+	out=$(peer get)
+	echo "$out $(cat "$D/dns.count")"
+	worker_stop
+	stop_pid "$(cat "$D/dns.pid")" KILL
+}
+
+resolve() {
+	local L="[resolve]" out
+	out=$(resolve_case "postgresql://postgres@db.example.invalid/users")
+	check "$L a host name, the resolver silent for 2 s: 503 after >= 1.9 s, past the request's 1.5 s deadline, as documented ($out: status, ms, queries)" \
+	    eval 'set -- $out; [ "$1" = 503 ] && [ "$2" -ge 1900 ] && [ "$3" -ge 1 ]'
+	out=$(resolve_case "postgresql://postgres@db.example.invalid/users?hostaddr=127.0.0.1")
+	check "$L the same name with hostaddr=: 503 within the deadline, the resolver not asked ($out)" \
+	    eval 'set -- $out; [ "$1" = 503 ] && le "$2" $((1500 + BOUND_MS - 1000)) && [ "$3" = 0 ]'
+}
+
 copyout() {
 	local L="[copyout]" out n=0 gone
 	mkdir -p "$D/fake"
@@ -171,6 +220,6 @@ copyout() {
 	FAKE_PID=
 }
 
-for section in ${*:-hostile stalls tcp stop pipelined copyout}; do
+for section in ${*:-hostile stalls tcp stop pipelined resolve copyout}; do
 	"$section"
 done
