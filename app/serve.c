@@ -4,13 +4,17 @@
  * The web server's listening socket is made non-blocking and polled
  * together with every connection the worker holds: new ones and those
  * the server keeps open (FCGI_KEEP_CONN), each with its own FCGX_Request.
- * Each round accepts every connection waiting (up to SERVE_ACCEPT_MAX,
- * applying FCGI_WEB_SERVER_ADDRS and TCP_NODELAY as libfcgi does), then
- * serves one request on every connection whose request head has arrived.
- * One request at a time, but no connection waits behind another: neither
- * kept connections behind new ones nor new ones behind kept ones, and a
- * server keeping more connections than there are workers (nginx's
- * upstream keepalive) never stalls.
+ * Each round serves one request on every connection whose request head
+ * has arrived, and accepts new connections (applying FCGI_WEB_SERVER_ADDRS
+ * and TCP_NODELAY as libfcgi does): one more than the connections that
+ * had a request ready.  So the listening queue, shared by all workers,
+ * gets as many turns as the kept connections, which are the worker's
+ * alone: neither starves the other, and a server keeping more
+ * connections than there are workers (nginx's upstream keepalive) never
+ * stalls.  Without kept connections (lighttpd, or nginx across hosts) a
+ * worker takes one connection at a time, leaving the others to whichever
+ * worker is free first: a slow request (the database's deadline) holds
+ * no connection but its own.
  *
  * No peer can hold the worker.  libfcgi reads a request blocking and
  * trusts the lengths it reads (a 4-byte name length of 0x7ffffffe makes
@@ -71,8 +75,6 @@
 
 /* Most connections one worker holds at once. */
 #define SERVE_MAX_CONNS		1024
-/* Most connections accepted in one round. */
-#define SERVE_ACCEPT_MAX	64
 /* Largest request head (BEGIN_REQUEST and PARAMS records) taken. */
 #define SERVE_HEAD_MAX		(64 * 1024)
 /* How long a request head may take to arrive, from its first byte. */
@@ -433,12 +435,12 @@ serve_peer_ok(const struct serve_loop *s, const struct sockaddr_storage *sa)
 }
 
 /*
- * Accept the connections waiting (at most SERVE_ACCEPT_MAX, and as many
- * as the table holds) into new slots, their heads due SERVE_HEAD_MS
- * from now.  Returns 0, or -1 on a failure that ends the loop.
+ * Accept up to max connections waiting (as many as the table holds)
+ * into new slots, their heads due SERVE_HEAD_MS from now.
+ * Returns 0, or -1 on a failure that ends the loop.
  */
 static int
-serve_accept(struct serve_loop *s, long long now)
+serve_accept(struct serve_loop *s, int max, long long now)
 {
 	struct sockaddr_storage	 sa;
 	struct serve_conn	*c;
@@ -446,7 +448,7 @@ serve_accept(struct serve_loop *s, long long now)
 	socklen_t		 len;
 	int			 fd, k, one = 1;
 
-	for (k = 0; k < SERVE_ACCEPT_MAX; k++) {
+	for (k = 0; k < max; k++) {
 		if (s->n == s->cap && serve_grow(s) == -1)
 			return 0;	/* full: the other workers take them */
 		len = sizeof(sa);
@@ -519,7 +521,7 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 {
 	struct timespec	 ts;
 	long long	 now = serve_now_ms();
-	int		 i, n;
+	int		 i, n, ready = 0;
 
 	/* A full table leaves new connections to the other workers. */
 	s->pfds[0].fd = s->n < SERVE_MAX_CONNS ? s->listen_fd : -1;
@@ -537,9 +539,10 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 		return -1;
 	}
 	for (i = 0; i < n; i++)
-		s->conns[i].revents = s->pfds[i + 1].revents;
+		if ((s->conns[i].revents = s->pfds[i + 1].revents) != 0)
+			ready++;
 	now = serve_now_ms();
-	if (s->pfds[0].revents != 0 && serve_accept(s, now) == -1)
+	if (s->pfds[0].revents != 0 && serve_accept(s, ready + 1, now) == -1)
 		return -1;
 	/* Upwards; a connection leaving takes the last one into its slot. */
 	for (i = 0; i < s->n; )
