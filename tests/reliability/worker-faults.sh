@@ -1,24 +1,24 @@
 #!/usr/bin/env bash
-# tests/reliability/worker-faults.sh -- the worker's own guarantees
-# (issue 10), end to end, behind lighttpd, one section each:
+# tests/reliability/worker-faults.sh -- the worker's own guarantees, end
+# to end, behind lighttpd, one section each:
 #   pidns     lighttpd -D as PID 1 of a PID namespace: its workers serve
-#             and are not respawned (finding 3)
+#             and are not respawned
 #   bounds    DATABASE_URL with options=-c statement_timeout=0 and
-#             connect_timeout=0: the worker's bounds still hold (10)
+#             connect_timeout=0: the worker's bounds still hold
 #   plan      ALTER TABLE users ... TYPE (SQLSTATE 0A000): recovered
-#             within the request, and after the type is restored (4)
+#             within the request, and after the type is restored
 #   pooler    a pooler-like proxy moves the worker's session to a new
 #             server session: "prepared statement does not exist"
-#             (26000) recovered within the request (4)
+#             (26000) recovered within the request
 #   deadline  a query waiting on a lock loses its connection and the
 #             reconnect hangs (postmaster stopped): 503 within
-#             DB_STATEMENT_TIMEOUT + 1 s (9)
+#             DB_STATEMENT_TIMEOUT + 1 s
 #   cancel    the deadline passes while the server runs the query: it is
-#             cancelled, not left running (9)
+#             cancelled, not left running
 #   secret    a malformed DATABASE_URL with a password: the password never
-#             reaches the error log, a useful line does (12)
+#             reaches the error log, a useful line does
 #   latin1    a LATIN1 database: the body is valid UTF-8 and equals
-#             PostgreSQL's own JSON of the rows (13)
+#             PostgreSQL's own JSON of the rows
 #   outage    PostgreSQL down for N requests: exactly one line says so,
 #             exactly one says "connected again"
 # Arguments, if any, name the sections to run (default: all).
