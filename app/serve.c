@@ -50,15 +50,16 @@
  * Closing: libfcgi's close lingers (shutdown, then up to 2 s of reading
  * until the server closes its end, during which the worker serves
  * nobody); it protects the response from a reset by unread input left
- * in the socket.  The request's input is read to its end first, then
- * FCGX_Detach makes the close a plain close().
+ * in the socket.  Instead, the request's input is read to its end first
+ * (serve_end), and FCGX_Detach makes the close a plain close(); a
+ * connection closed with input unread is shut down for writing and what
+ * input is there read first (serve_drop).
  */
 #define _GNU_SOURCE	/* ppoll, accept4 */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
