@@ -19,14 +19,15 @@
 #   copyout    a database server that answers the query with COPY
 #              (pgpeer.py copy): 503 within DB_STATEMENT_TIMEOUT + 1 s, and
 #              the worker still stops at SIGTERM
-# Arguments, if any, name the sections to run (default: all).
+# Arguments, if any, name the sections to run (default: all); WORKER_BIN
+# names the worker (default: build/users-fcgi).
 set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
 D=$T_TMP/fcgi-peers
 mkdir -p "$D"
-BIN=$(readlink -f "$ROOT/build/users-fcgi")
+BIN=$(readlink -f "${WORKER_BIN:-$ROOT/build/users-fcgi}")
 W_PARENT= W_PID= W_ADDR= FAKE_PID=
 # A stalled peer may cost a worker 1 s; the slack is for a loaded 2-core
 # machine's scheduler.
@@ -70,6 +71,18 @@ peer() { "$PYTHON" "$R/fcgi_peer.py" "$W_ADDR" "$@"; }
 # closed_within OUTCOME: is OUTCOME "close MS" with MS <= BOUND_MS?
 closed_within() { [ "${1%% *}" = close ] && le "${1#* }" "$BOUND_MS"; }
 
+# status_within STATUS MAX_MS OUT: is OUT (fcgi_peer.py get's "STATUS MS
+# ...") that status, within MAX_MS?
+status_within() {
+	local got ms
+	read -r got ms _ <<<"$3"
+	[ "$got" = "$1" ] && le "$ms" "$2"
+}
+
+# exited_within MS: did the worker exit (signal_ms printed MS > 0) within
+# BOUND_MS?
+exited_within() { [ "$1" -gt 0 ] && le "$1" "$BOUND_MS"; }
+
 hostile() {
 	local L="[hostile]" c out
 	for c in hostile-name hostile-value hostile-long hostile-short; do
@@ -94,7 +107,7 @@ stalled() {
 	sleep 0.3
 	out=$(peer get)
 	check "$L $2 on one connection: GET on another answered 200 within $BOUND_MS ms ($out)" \
-	    eval '[ "${out%% *}" = 200 ] && le "${out#* }" "$BOUND_MS"'
+	    status_within 200 "$BOUND_MS" "$out"
 	wait "$peer_pid" || true
 	out=$(cat "$D/$2.out")
 	check "$L ... and the worker closed the $2 connection within $BOUND_MS ms ($out)" \
@@ -137,7 +150,7 @@ stop_while_stalled() {
 	sleep 0.3
 	gone=$(signal_ms "$2" "$3" "${W_PID:-0}")
 	check "$L $1 while a peer stalls: the worker exits within $BOUND_MS ms (${gone} ms; 0: still runs)" \
-	    eval '[ "$gone" -gt 0 ] && le "$gone" "$BOUND_MS"'
+	    exited_within "$gone"
 	kill "$peer_pid" 2>/dev/null || true
 	wait "$peer_pid" || true
 	worker_stop
@@ -191,14 +204,28 @@ resolve_case() {
 	stop_pid "$(cat "$D/dns.pid")" KILL
 }
 
+# slow_and_asked OUT: is resolve_case's OUT a 503 after at least 1.9 s,
+# the resolver asked?  fast_not_asked OUT: a 503 within the deadline
+# (1.5 s) and the slack, the resolver not asked?
+slow_and_asked() {
+	local status ms queries
+	read -r status ms queries <<<"$1"
+	[ "$status" = 503 ] && [ "$ms" -ge 1900 ] && [ "$queries" -ge 1 ]
+}
+fast_not_asked() {
+	local queries
+	read -r _ _ queries <<<"$1"
+	status_within 503 $((1500 + BOUND_MS - 1000)) "$1" && [ "$queries" = 0 ]
+}
+
 resolve() {
 	local L="[resolve]" out
 	out=$(resolve_case "postgresql://postgres@db.example.invalid/users")
 	check "$L a host name, the resolver silent for 2 s: 503 after >= 1.9 s, past the request's 1.5 s deadline, as documented ($out: status, ms, queries)" \
-	    eval 'set -- $out; [ "$1" = 503 ] && [ "$2" -ge 1900 ] && [ "$3" -ge 1 ]'
+	    slow_and_asked "$out"
 	out=$(resolve_case "postgresql://postgres@db.example.invalid/users?hostaddr=127.0.0.1")
 	check "$L the same name with hostaddr=: 503 within the deadline, the resolver not asked ($out)" \
-	    eval 'set -- $out; [ "$1" = 503 ] && le "$2" $((1500 + BOUND_MS - 1000)) && [ "$3" = 0 ]'
+	    fast_not_asked "$out"
 }
 
 copyout() {
@@ -211,10 +238,10 @@ copyout() {
 	    worker_start "$D/w.sock"
 	out=$(peer get)
 	check "$L the query answered with CopyOutResponse: 503 within DB_STATEMENT_TIMEOUT + 1 s + 600 ms ($out)" \
-	    eval '[ "${out%% *}" = 503 ] && le "${out#* }" 2600'
+	    status_within 503 2600 "$out"
 	gone=$(signal_ms TERM "${W_PID:-0}" "${W_PID:-0}")
 	check "$L ... and the worker exits at SIGTERM within $BOUND_MS ms (${gone} ms; 0: still runs)" \
-	    eval '[ "$gone" -gt 0 ] && le "$gone" "$BOUND_MS"'
+	    exited_within "$gone"
 	worker_stop
 	stop_pid "$FAKE_PID"
 	FAKE_PID=
