@@ -6,15 +6,15 @@
  * the server keeps open (FCGI_KEEP_CONN), each with its own FCGX_Request.
  * Each round serves one request on every connection whose request head
  * has arrived, and accepts new connections (applying FCGI_WEB_SERVER_ADDRS
- * and TCP_NODELAY as libfcgi does): one more than the connections that
- * had a request ready.  So the listening queue, shared by all workers,
- * gets as many turns as the kept connections, which are the worker's
- * alone: neither starves the other, and a server keeping more
- * connections than there are workers (nginx's upstream keepalive) never
- * stalls.  Without kept connections (lighttpd, or nginx across hosts) a
- * worker takes one connection at a time, leaving the others to whichever
- * worker is free first: a slow request (the database's deadline) holds
- * no connection but its own.
+ * and TCP_NODELAY as libfcgi does): one more than the kept connections
+ * that had a request ready, less the new ones that had.  So the listening
+ * queue, shared by all workers, gets as many turns as the kept
+ * connections, which are the worker's alone: neither starves the other,
+ * and a server keeping more connections than there are workers (nginx's
+ * upstream keepalive) never stalls.  Without kept connections (lighttpd,
+ * or nginx across hosts) a worker holds one request at a time, leaving
+ * the others to whichever worker is free first: a slow request (the
+ * database's deadline) holds up no request but its own.
  *
  * No peer can hold the worker.  libfcgi reads a request blocking and
  * trusts the lengths it reads (a 4-byte name length of 0x7ffffffe makes
@@ -105,6 +105,7 @@ struct serve_conn {
 	int		 fd;
 	long long	 due;		/* ms: head due by then; 0: idle */
 	int		 partial;	/* some of its head is in */
+	int		 kept;		/* it had a request before */
 	short		 revents;
 };
 
@@ -354,6 +355,7 @@ serve_request(struct serve_loop *s, int i, int beyond)
 	if (c->req.ipcFd >= 0 && !unread && !beyond) {
 		c->due = 0;
 		c->partial = 0;
+		c->kept = 1;
 		return 0;
 	}
 	if (c->req.ipcFd >= 0)		/* else libfcgi closed it */
@@ -365,7 +367,8 @@ serve_request(struct serve_loop *s, int i, int beyond)
 /*
  * Look at connection i (readable, new, or with part of a head in) and
  * serve its request if its head is all in; close it if it is malformed,
- * closed by the peer, or late.  Returns 1 if slot i now holds another
+ * closed by the peer (or half of a head in and the peer hung up), or
+ * late.  Returns 1 if slot i now holds another
  * connection not looked at yet (i left the table), else 0.
  */
 static int
@@ -382,11 +385,11 @@ serve_conn(struct serve_loop *s, int i, long long now)
 		switch (serve_head(s->peek, n, s->params, &beyond)) {
 		case HEAD_OK:
 			return serve_request(s, i, beyond) && i < s->n;
-		case HEAD_MORE:
+		case HEAD_MORE:	/* a peer that hung up sends no more */
 			if (c->due == 0)
 				c->due = now + SERVE_HEAD_MS;
 			c->partial = 1;
-			if (now < c->due)
+			if (now < c->due && !(c->revents & (POLLHUP | POLLERR)))
 				return 0;
 			break;
 		case HEAD_BAD:
@@ -476,6 +479,7 @@ serve_accept(struct serve_loop *s, int max, long long now)
 		c->fd = fd;
 		c->due = now + SERVE_HEAD_MS;
 		c->partial = 0;
+		c->kept = 0;
 		c->revents = POLLIN;	/* look at it this round */
 	}
 	return 0;
@@ -522,7 +526,7 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 {
 	struct timespec	 ts;
 	long long	 now = serve_now_ms();
-	int		 i, n, ready = 0;
+	int		 i, n, turns = 1;
 
 	/* A full table leaves new connections to the other workers. */
 	s->pfds[0].fd = s->n < SERVE_MAX_CONNS ? s->listen_fd : -1;
@@ -539,11 +543,13 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 		log_error("poll: %s", strerror(errno));
 		return -1;
 	}
+	/* The listening queue's turns: see the top of this file. */
 	for (i = 0; i < n; i++)
 		if ((s->conns[i].revents = s->pfds[i + 1].revents) != 0)
-			ready++;
+			turns += s->conns[i].kept ? 1 : -1;
 	now = serve_now_ms();
-	if (s->pfds[0].revents != 0 && serve_accept(s, ready + 1, now) == -1)
+	if (s->pfds[0].revents != 0 && turns > 0 &&
+	    serve_accept(s, turns, now) == -1)
 		return -1;
 	/* Upwards; a connection leaving takes the last one into its slot. */
 	for (i = 0; i < s->n; )
