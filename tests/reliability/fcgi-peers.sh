@@ -8,6 +8,8 @@
 #              FCGI_GET_VALUES: another connection is answered at once,
 #              and the stalled one is closed within about a second
 #   tcp        the same on TCP (ROLE=app), and an idle TCP connection
+#   hangup     one byte of a header, then the peer closes: the worker does
+#              not spin (CPU time) while that head would be due
 #   stop       SIGTERM, and the death of the worker's parent, while a
 #              peer stalls: the worker exits within about a second
 #   pipelined  two requests in one write on a kept connection: the first
@@ -130,6 +132,21 @@ tcp() {
 	worker_stop
 }
 
+# cpu_ticks PID: the CPU time PID has used, in clock ticks.
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{ print $12 + $13 }'; }
+
+hangup() {
+	local t0 used
+	worker_start "$D/w.sock"
+	t0=$(cpu_ticks "$W_PID")
+	peer hangup >/dev/null
+	sleep 1.2
+	used=$(($(cpu_ticks "$W_PID") - t0))
+	check "[hangup] half a header, then the peer closes: the worker used $used ticks of CPU in 1.2 s (at most 20)" \
+	    le "$used" 20
+	worker_stop
+}
+
 # signal_ms SIGNAL TARGET PID: send SIGNAL to TARGET; print how long PID
 # took to exit, in ms (0: it still runs 5 s later).
 signal_ms() {
@@ -247,6 +264,6 @@ copyout() {
 	FAKE_PID=
 }
 
-for section in ${*:-hostile stalls tcp stop pipelined resolve copyout}; do
+for section in ${*:-hostile stalls tcp hangup stop pipelined resolve copyout}; do
 	"$section"
 done

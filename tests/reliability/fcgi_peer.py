@@ -19,6 +19,7 @@ ADDR is a unix socket's path or HOST:PORT.  CASE is one of:
              record header, then nothing; prints as stall-new (the time
              counts from that byte).
   idle       a new connection that sends nothing; prints as stall-new.
+  hangup     one byte of a record header, then close; prints "sent".
   get-values a lone FCGI_GET_VALUES record; prints as stall-new.
   pipelined  two GET /users with FCGI_KEEP_CONN in one write; prints
              "answers N close|open MS": the answers that came, and
@@ -174,6 +175,9 @@ def main():
                 return
             s.sendall(b"\x01")
             print(wait_close(s, hold))
+        elif case == "hangup":
+            s.sendall(b"\x01")
+            print("sent")
         elif case == "idle":
             print(wait_close(s, hold))
         elif case == "get-values":
