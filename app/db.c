@@ -86,36 +86,56 @@ db_redact(char *buf, size_t n, const char *msg, const char *secret)
 }
 
 /*
- * The one place where the outage state changes, so that an outage is
- * logged once, not on every request, in one line with its reasons.
- * down = 1: what (a string literal) failed; unless the outage logged
- * last failed the same way, log it with libpq's reason (if connected),
- * after why the connection was lost if that is what led to it
- * (db->lost).  down = 0: the database answered; if that ends a logged
- * outage, or follows a lost connection, log what (NULL: end it
- * silently).  Passwords are masked.  Returns nothing.
+ * The outage state (db->down, db->lost) changes only in two transitions,
+ * so that an outage is logged once, not on every request: db_down when
+ * something fails, db_recovered when the database answers again.  Each
+ * logs with the file and line of its caller (log_at), where it happened.
+ */
+#define db_down(db, what)	db_down_at((db), (what), __FILE__, __LINE__)
+#define db_recovered(db, what)	db_recovered_at((db), (what), __FILE__, __LINE__)
+
+/*
+ * The database is down: what (a string literal) failed.  Unless the
+ * outage logged last failed the same way, log it, at file:line, with
+ * libpq's reason (if connected; passwords masked), after why the
+ * connection was lost if that is what led to it (db->lost).  Returns
+ * nothing.
  */
 static void
-db_set_down(struct db *db, int down, const char *what)
+db_down_at(struct db *db, const char *what, const char *file, int line)
 {
 	char		 msg[512];
 	const char	*sep;
 
-	if (down && (db->down == NULL || strcmp(db->down, what) != 0)) {
+	if (db->down == NULL || strcmp(db->down, what) != 0) {
 		db_redact(msg, sizeof(msg), db->conn != NULL ?
 		    PQerrorMessage(db->conn) : "", db->password);
 		sep = msg[0] != '\0' ? ": " : "";
 		if (db->lost[0] != '\0')
-			log_error("connection lost (%s), then %s%s%s", db->lost,
-			    what, sep, msg);
+			log_at(file, line, "connection lost (%s), then %s%s%s",
+			    db->lost, what, sep, msg);
 		else
-			log_error("%s%s%s", what, sep, msg);
-	} else if (!down && what != NULL && db->lost[0] != '\0')
-		log_error("connection lost (%s), then %s", db->lost, what);
-	else if (!down && what != NULL && db->down != NULL)
-		log_error("%s", what);
+			log_at(file, line, "%s%s%s", what, sep, msg);
+	}
 	db->lost[0] = '\0';
-	db->down = down ? what : NULL;
+	db->down = what;
+}
+
+/*
+ * The database answered: if that ends a logged outage, or follows a lost
+ * connection, log what (a string literal) at file:line.  Returns
+ * nothing.
+ */
+static void
+db_recovered_at(struct db *db, const char *what, const char *file, int line)
+{
+	if (db->lost[0] != '\0')
+		log_at(file, line, "connection lost (%s), then %s", db->lost,
+		    what);
+	else if (db->down != NULL)
+		log_at(file, line, "%s", what);
+	db->lost[0] = '\0';
+	db->down = NULL;
 }
 
 /* Milliseconds on a monotonic clock. */
@@ -205,39 +225,56 @@ out:
  * Collect the answer to the command just sent on db->conn, waiting at
  * most until deadline.  The server's own statement_timeout normally
  * answers first; the deadline is for a server that does not answer at
- * all, or for a request whose earlier steps used up its time.
+ * all, or for a request whose earlier steps used up its time.  Our
+ * commands never copy: a server that answers one with COPY (hostile, or
+ * a man in the middle) would have PQgetResult return a new COPY result
+ * for ever, so that ends the wait too.
  * Returns 0 with db->res set to the first result (NULL if libpq had
  * none; the caller checks it and clears it), or -1 if the deadline
- * passed: then db->res is NULL, the command cancelled, the connection
- * dropped and the outage logged.
+ * passed or the server answered with COPY: then db->res is NULL, the
+ * command cancelled, the connection dropped and the outage logged.
  */
 static int
 db_wait(struct db *db, long long deadline)
 {
 	PGresult	*res;
+	const char	*why = "no answer from PostgreSQL before the request's "
+			    "deadline (DB_STATEMENT_TIMEOUT + 1 s)";
 	int		 r;
 
 	db_clear(db);
 	for (;;) {
 		while (PQisBusy(db->conn)) {
 			if ((r = db_ready(db, 0, deadline)) == 0)
-				goto timeout;
+				goto fail;
 			if (r == -1 || !PQconsumeInput(db->conn))
 				break;	/* connection lost: PQgetResult says so */
 		}
 		if ((res = PQgetResult(db->conn)) == NULL)
 			return 0;
+		switch (PQresultStatus(res)) {
+		case PGRES_COPY_IN:
+		case PGRES_COPY_OUT:
+		case PGRES_COPY_BOTH:
+			PQclear(res);
+			why = "PostgreSQL answered with COPY, which no command "
+			    "of ours asks for: connection dropped";
+			goto fail;
+		default:
+			break;
+		}
 		if (db->res == NULL)
 			db->res = res;
 		else
 			PQclear(res);
+		if (db_now_ms() >= deadline)
+			goto fail;
 	}
-timeout:
+fail:
 	db_clear(db);
 	db_cancel(db);
 	db_disconnect(db);
-	db_set_down(db, 1, "no answer from PostgreSQL before the request's "
-	    "deadline (DB_STATEMENT_TIMEOUT + 1 s)");
+	db_down(db, why);
 	return -1;
 }
 
@@ -256,11 +293,11 @@ db_poll_connect(struct db *db, long long deadline)
 		if (st == PGRES_POLLING_FAILED ||
 		    (r = db_ready(db, st == PGRES_POLLING_WRITING,
 		    deadline)) == -1) {
-			db_set_down(db, 1, "connect");
+			db_down(db, "connect");
 			return -1;
 		}
 		if (r == 0) {
-			db_set_down(db, 1, "connect: no connection to "
+			db_down(db, "connect: no connection to "
 			    "PostgreSQL before the deadline");
 			return -1;
 		}
@@ -315,14 +352,18 @@ db_connect(struct db *db, long long deadline)
 	}
 	if (db_poll_connect(db, connected_by) == -1)
 		goto fail;
-	if (!PQsendPrepare(db->conn, DB_STMT, DB_SQL, 0, NULL) ||
-	    db_wait(db, deadline) == -1 ||
-	    PQresultStatus(db->res) != PGRES_COMMAND_OK) {
-		db_set_down(db, 1, "prepare");	/* quiet after db_wait's */
+	if (!PQsendPrepare(db->conn, DB_STMT, DB_SQL, 0, NULL)) {
+		db_down(db, "prepare");
+		goto fail;
+	}
+	if (db_wait(db, deadline) == -1)
+		goto fail;	/* db_wait logged why */
+	if (PQresultStatus(db->res) != PGRES_COMMAND_OK) {
+		db_down(db, "prepare");
 		goto fail;
 	}
 	db_clear(db);
-	db_set_down(db, 0, "connected again");
+	db_recovered(db, "connected again");
 	return 0;
 fail:
 	db_clear(db);
@@ -491,25 +532,26 @@ db_users(struct db *db, struct table *t)
 		    NULL, 0) && db_wait(db, deadline) == -1)
 			return TABLE_UNAVAILABLE;  /* no answer in time: no retry */
 		if (PQresultStatus(db->res) == PGRES_TUPLES_OK) {
-			db_set_down(db, 0, NULL);
+			db_recovered(db, "the query is answered again");
 			return db_view(db, t);
 		}
 		stale = db_stale(db->res);
 		db_clear(db);
 		if (PQstatus(db->conn) == CONNECTION_BAD) {
-			/* Logged with what the reconnect brings (db_set_down). */
+			/* Logged with what the reconnect brings (db_down_at,
+			 * db_recovered_at). */
 			db_redact(db->lost, sizeof(db->lost),
 			    PQerrorMessage(db->conn), db->password);
 		} else if (stale != NULL && attempt == 0)
 			log_error("query: %s: preparing it again in a new "
 			    "session", stale);
 		else {
-			db_set_down(db, 1, "query");
+			db_down(db, "query");
 			return TABLE_UNAVAILABLE;
 		}
 		db_disconnect(db);
 	}
-	db_set_down(db, 1, "the retry failed too");
+	db_down(db, "the retry failed too");
 	return TABLE_UNAVAILABLE;
 }
 

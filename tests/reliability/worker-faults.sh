@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/reliability/worker-faults.sh -- the worker's own guarantees
-# end to end, behind lighttpd, one section each:
+# tests/reliability/worker-faults.sh -- the worker's own guarantees, end
+# to end, behind lighttpd, one section each:
 #   pidns     lighttpd -D as PID 1 of a PID namespace: its workers serve
 #             and are not respawned
 #   bounds    DATABASE_URL with options=-c statement_timeout=0 and
@@ -157,74 +157,13 @@ plan() {
 }
 
 # --- a pooler moves the session: prepared statement does not exist (26000) ----
-# A proxy on a unix socket that passes the protocol through and, after
-# SIGUSR1, moves each client to a new server session (the same startup
-# packet, the greeting swallowed) before its next message -- what a
-# transaction pooler does.  The old server session, and the statements
-# prepared in it, are gone.
-POOLER='
-import os, signal, socket, struct, sys, threading
-listen, upstream = sys.argv[1], sys.argv[2]
-gen = [0]
-signal.signal(signal.SIGUSR1, lambda s, f: gen.__setitem__(0, gen[0] + 1))
-def recvn(s, n):
-    b = b""
-    while len(b) < n:
-        c = s.recv(n - len(b))
-        if not c:
-            raise EOFError
-        b += c
-    return b
-def pipe(up, cl):
-    try:
-        while True:
-            b = up.recv(65536)
-            if not b:
-                return
-            cl.sendall(b)
-    except OSError:
-        pass
-def server(startup, greet, cl):
-    up = socket.socket(socket.AF_UNIX)
-    up.connect(upstream)
-    up.sendall(startup)
-    while greet:
-        t, n = struct.unpack("!cI", recvn(up, 5))
-        recvn(up, n - 4)
-        greet = t != b"Z"
-    threading.Thread(target=pipe, args=(up, cl), daemon=True).start()
-    return up
-def session(c):
-    try:
-        n, = struct.unpack("!I", recvn(c, 4))
-        startup = struct.pack("!I", n) + recvn(c, n - 4)
-        mine = gen[0]
-        up = server(startup, False, c)
-        while True:
-            head = recvn(c, 5)
-            msg = head + recvn(c, struct.unpack("!cI", head)[1] - 4)
-            if mine != gen[0]:
-                mine = gen[0]
-                up.shutdown(socket.SHUT_RDWR)
-                up.close()
-                up = server(startup, True, c)
-            up.sendall(msg)
-    except (EOFError, OSError):
-        pass
-    c.close()
-s = socket.socket(socket.AF_UNIX)
-s.bind(listen)
-os.chmod(listen, 0o777)
-s.listen(16)
-while True:
-    c = s.accept()[0]
-    threading.Thread(target=session, args=(c,), daemon=True).start()
-'
+# pgpeer.py pooler: a proxy that moves each client to a new server
+# session after SIGUSR1, as a transaction pooler does.
 pooler() {
 	local L="[pooler]" i
 	mkdir -p "$D/pool"
 	chmod 0755 "$D/pool"
-	"$PYTHON" -c "$POOLER" "$D/pool/.s.PGSQL.5432" \
+	"$PYTHON" "$R/pgpeer.py" pooler "$D/pool/.s.PGSQL.5432" \
 	    "$STATE_DIR/pg/run/.s.PGSQL.5432" &
 	POOL_PID=$!
 	for i in $(seq 100); do [ -S "$D/pool/.s.PGSQL.5432" ] && break; sleep 0.05; done
