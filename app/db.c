@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 
 #include "db.h"
+#include "clock.h"
 #include "log.h"
 
 #define DB_STMT		"users_list"
@@ -138,19 +139,9 @@ db_recovered_at(struct db *db, const char *what, const char *file, int line)
 	db->down = NULL;
 }
 
-/* Milliseconds on a monotonic clock. */
-static long long
-db_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Wait until the socket of db->conn can be read (out = 0) or written
- * (out = 1), at most until deadline (db_now_ms).  A signal does not end
+ * (out = 1), at most until deadline (clock_ms).  A signal does not end
  * the wait.  Returns 1 if it can, 0 if the deadline passed, -1 if there
  * is no socket or poll fails.
  */
@@ -165,7 +156,7 @@ db_ready(struct db *db, int out, long long deadline)
 		return -1;
 	pfd.events = out ? POLLOUT : POLLIN;
 	do {
-		if ((left = deadline - db_now_ms()) <= 0)
+		if ((left = deadline - clock_ms()) <= 0)
 			return 0;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
 	} while (n == 0 || (n == -1 && errno == EINTR));
@@ -267,7 +258,7 @@ db_wait(struct db *db, long long deadline)
 			db->res = res;
 		else
 			PQclear(res);
-		if (db_now_ms() >= deadline)
+		if (clock_ms() >= deadline)
 			goto fail;
 	}
 fail:
@@ -343,7 +334,7 @@ db_connect(struct db *db, long long deadline)
 		}
 	keys[n] = values[n] = NULL;
 
-	connected_by = db_now_ms() + 1000LL * c->connect_timeout_s;
+	connected_by = clock_ms() + 1000LL * c->connect_timeout_s;
 	if (connected_by > deadline)
 		connected_by = deadline;
 	if ((db->conn = PQconnectStartParams(keys, values, 1)) == NULL) {
@@ -482,7 +473,7 @@ db_init(struct db *db, const struct config *c)
 	if (db_parse(db) == -1)
 		db->down = "DATABASE_URL";	/* logged; requests fail quietly */
 	else
-		(void)db_connect(db, db_now_ms() + db->wait_ms +
+		(void)db_connect(db, clock_ms() + db->wait_ms +
 		    1000LL * c->connect_timeout_s);
 }
 
@@ -520,7 +511,7 @@ db_stale(const PGresult *res)
 enum table_status
 db_users(struct db *db, struct table *t)
 {
-	long long	 deadline = db_now_ms() + db->wait_ms;
+	long long	 deadline = clock_ms() + db->wait_ms;
 	const char	*stale;
 	int		 attempt;
 

@@ -71,6 +71,7 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include "clock.h"
 #include "log.h"
 #include "serve.h"
 
@@ -132,16 +133,6 @@ void
 serve_stop(void)
 {
 	serve_stopping = 1;
-}
-
-/* Milliseconds on a monotonic clock. */
-static long long
-serve_now_ms(void)
-{
-	struct timespec	 ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /*
@@ -315,10 +306,10 @@ serve_end(struct serve_conn *c)
 	FCGX_Request	*req = &c->req;
 	char		 buf[4096];
 	long		 left = SERVE_DRAIN_MAX;
-	long long	 until = serve_now_ms() + SERVE_READ_MS;
+	long long	 until = clock_ms() + SERVE_READ_MS;
 	int		 n, eof;
 
-	while (left > 0 && serve_now_ms() < until &&
+	while (left > 0 && clock_ms() < until &&
 	    (n = FCGX_GetStr(buf, sizeof(buf), req->in)) > 0)
 		left -= n;
 	eof = FCGX_HasSeenEOF(req->in) == EOF;
@@ -525,7 +516,7 @@ static int
 serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 {
 	struct timespec	 ts;
-	long long	 now = serve_now_ms();
+	long long	 now = clock_ms();
 	int		 i, n, turns = 1;
 
 	/* A full table leaves new connections to the other workers. */
@@ -547,7 +538,7 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 	for (i = 0; i < n; i++)
 		if ((s->conns[i].revents = s->pfds[i + 1].revents) != 0)
 			turns += s->conns[i].kept ? 1 : -1;
-	now = serve_now_ms();
+	now = clock_ms();
 	if (s->pfds[0].revents != 0 && turns > 0 &&
 	    serve_accept(s, turns, now) == -1)
 		return -1;

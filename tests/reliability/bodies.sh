@@ -8,8 +8,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/bodies
-mkdir -p "$D"
 MB=100
 
 # post HOW: POST MB megabytes to /users, HOW = length or chunked; prints

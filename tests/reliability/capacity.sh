@@ -18,8 +18,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/capacity
-mkdir -p "$D"
 N=${CAPACITY_CONNECTIONS:-2000}
 big_rows() {
 	# 100 000 control characters, 600 000 bytes once escaped in JSON.

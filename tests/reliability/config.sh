@@ -11,8 +11,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/config
-mkdir -p "$D"
 
 # --- FRONT_ADDRS --------------------------------------------------------------
 FCGI=127.0.0.1:$(free_port)

@@ -18,8 +18,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/deploy
-mkdir -p "$D"
 chmod 0755 "$D"
 u=$(run_user)
 ATTACKER=nobody

@@ -15,8 +15,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/fairness
-mkdir -p "$D"
 N=${FAIRNESS_CONNECTIONS:-200}
 SECS=${FAIRNESS_SECONDS:-3}
 raise_nofile

@@ -21,8 +21,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/faults-db
-mkdir -p "$D"
 
 # expect_fault LABEL T0 T1 MAX_MS: the fault lasted from T0 to T1.
 # Every answer given from T0 (+ 0.1 s for those already on their way) to

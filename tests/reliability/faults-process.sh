@@ -22,8 +22,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/faults-process
-mkdir -p "$D"
 
 # --- a worker SIGKILLed ----------------------------------------------------
 worker_kill() {

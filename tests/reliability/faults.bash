@@ -7,6 +7,9 @@
 . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 R=$ROOT/tests/reliability
+# D: the sourcing suite's own directory, $T_TMP/NAME for tests/reliability/NAME.sh.
+D=$T_TMP/$(basename "$0" .sh)
+mkdir -p "$D"
 LOAD_CLIENTS=10
 PAUSED_PIDS=
 LOCK_PID=

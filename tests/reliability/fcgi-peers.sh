@@ -27,8 +27,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/fcgi-peers
-mkdir -p "$D"
 BIN=$(readlink -f "${WORKER_BIN:-$ROOT/build/users-fcgi}")
 W_PARENT= W_PID= W_ADDR= FAKE_PID=
 # A stalled peer may cost a worker 1 s; the slack is for a loaded 2-core

@@ -8,8 +8,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/fds
-mkdir -p "$D"
 lock=$D/lock
 : >"$lock"
 

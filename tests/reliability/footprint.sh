@@ -10,8 +10,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/footprint
-mkdir -p "$D"
 N=${FOOTPRINT_CLIENTS:-4000}
 
 # The PIDs of every process of the stack in $T_RUN_DIR.

@@ -8,8 +8,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/hostile
-mkdir -p "$D"
 
 hostile() {
 	local L="[$FRONT] hostile" pids n=0 verdict name outs

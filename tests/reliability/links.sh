@@ -27,8 +27,6 @@ if [ -z "$u" ]; then
 	printf '        not started as root: nothing runs as another user\n'
 	exit 0
 fi
-D=$T_TMP/links
-mkdir -p "$D"
 chmod 0755 "$D"
 uid=$(id -u "$u")
 

@@ -11,8 +11,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/logcap
-mkdir -p "$D"
 CAP=$((2 * 4096 + 8192))
 
 logcap() {

@@ -12,7 +12,6 @@ set -euo pipefail
 . "$(dirname "$0")/faults.bash"
 
 N=${MEMCHECK_REQUESTS:-1000}
-D=$T_TMP/memcheck
 L="[valgrind]"
 mkdir -p "$D/bin" "$D/log"
 chmod 0755 "$D" "$D/bin"

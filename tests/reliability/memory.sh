@@ -12,9 +12,7 @@ set -euo pipefail
 N=${RSS_REQUESTS:-4000}
 WARM=${RSS_WARMUP:-500}
 STEPS=4
-D=$T_TMP/memory
 L="[RSS]"
-mkdir -p "$D"
 
 rss() { sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' "/proc/$1/status"; }
 

@@ -9,8 +9,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/pool
-mkdir -p "$D"
 W=3
 
 # crash_rounds: 12 rounds, 0.25 s apart, of killing every worker.

@@ -19,8 +19,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/privilege
-mkdir -p "$D"
 SECRET=S3cr3t-pa55word-$$
 ROLE=users_fcgi_secretive
 restore_role() {

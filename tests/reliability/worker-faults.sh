@@ -26,8 +26,6 @@ set -euo pipefail
 # shellcheck source=faults.bash
 . "$(dirname "$0")/faults.bash"
 
-D=$T_TMP/worker-faults
-mkdir -p "$D"
 export FRONT=lighttpd
 NS_PID= POOL_PID= ALTERED= GET_PID= CODE= EL=
 # The slack allowed past the worker's deadline for lighttpd, curl and the
