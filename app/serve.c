@@ -7,7 +7,10 @@
  * Each round serves one request on every connection whose request head
  * has arrived, and accepts new connections (applying FCGI_WEB_SERVER_ADDRS
  * and TCP_NODELAY as libfcgi does): one more than the kept connections
- * that had a request ready, less the new ones that had.  So the listening
+ * that had a request ready, less the new ones it holds whose first
+ * request is not served yet (ready or still arriving: a worker that took
+ * a connection before its head arrived takes no second one behind it,
+ * while other workers are free).  So the listening
  * queue, shared by all workers, gets as many turns as the kept
  * connections, which are the worker's alone: neither starves the other,
  * and a server keeping more connections than there are workers (nginx's
@@ -535,9 +538,13 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 		return -1;
 	}
 	/* The listening queue's turns: see the top of this file. */
-	for (i = 0; i < n; i++)
-		if ((s->conns[i].revents = s->pfds[i + 1].revents) != 0)
-			turns += s->conns[i].kept ? 1 : -1;
+	for (i = 0; i < n; i++) {
+		s->conns[i].revents = s->pfds[i + 1].revents;
+		if (!s->conns[i].kept)
+			turns--;	/* its first request is still to come */
+		else if (s->conns[i].revents != 0)
+			turns++;
+	}
 	now = clock_ms();
 	if (s->pfds[0].revents != 0 && turns > 0 &&
 	    serve_accept(s, turns, now) == -1)

@@ -28,6 +28,12 @@ host_add() {
 	ip -n "$ns" addr add "$NET_PREFIX.$2/24" dev eth0
 	ip -n "$ns" link set lo up
 	ip -n "$ns" link set eth0 up
+	# A front without kept FastCGI connections opens one per request:
+	# at thousands a second, 60 s of TIME_WAIT would use up the default
+	# 28,000 local ports to one app host (connect fails: 502s).  What a
+	# real front host needs too (docs/DEPLOY.md, several hosts).
+	ip netns exec "$ns" sysctl -qw net.ipv4.tcp_tw_reuse=1 \
+	    net.ipv4.ip_local_port_range="1024 65535"
 }
 
 # on NAME COMMAND...: run COMMAND on host NAME.
