@@ -122,6 +122,7 @@ struct serve_loop {
 	struct pollfd	*pfds;		/* [0] listening socket, [1 + i] conns[i] */
 	int		 n;
 	int		 cap;
+	int		 draining;	/* stopped: accept no more */
 	unsigned char	*peek;		/* SERVE_HEAD_MAX bytes */
 	unsigned char	*params;	/* SERVE_HEAD_MAX bytes */
 };
@@ -523,7 +524,8 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 	int		 i, n, turns = 1;
 
 	/* A full table leaves new connections to the other workers. */
-	s->pfds[0].fd = s->n < SERVE_MAX_CONNS ? s->listen_fd : -1;
+	s->pfds[0].fd = s->n < SERVE_MAX_CONNS && !s->draining ?
+	    s->listen_fd : -1;
 	s->pfds[0].events = POLLIN;
 	for (i = 0; i < s->n; i++) {
 		s->pfds[i + 1].fd = s->conns[i].fd;
@@ -561,13 +563,43 @@ serve_wait(struct serve_loop *s, const sigset_t *open_mask)
 }
 
 /*
+ * After a stop: close the kept connections (no request of theirs has
+ * begun; a server retries one it had just sent on a kept connection),
+ * and answer the new connections already accepted, whose heads are due
+ * within SERVE_HEAD_MS, accepting no more.  A worker replaced under load
+ * (systemctl reload, make reload) so loses no request it had taken.
+ * Returns 0, or -1 on a failure that ends the loop.
+ */
+static int
+serve_drain(struct serve_loop *s, const sigset_t *open_mask)
+{
+	int	 i;
+
+	s->draining = 1;
+	for (;;) {
+		for (i = 0; i < s->n; )
+			if (s->conns[i].kept) {
+				serve_drop(&s->conns[i]);
+				s->conns[i] = s->conns[--s->n];
+			} else
+				i++;
+		if (s->n == 0)
+			return 0;
+		if (serve_wait(s, open_mask) == -1)
+			return -1;
+	}
+}
+
+/*
  * Serve FastCGI requests arriving on listen_fd (made non-blocking),
  * calling handler(req, ctx) for each, until serve_stop is called (by a
  * SIGTERM or SIGUSR1 handler the caller installed; this blocks both
  * outside its waits).  FCGX_Init must have been called.  Connections
  * from IPv4 peers not in FCGI_WEB_SERVER_ADDRS, if set, are closed at
- * once.  The connections are closed on return and the signal mask
- * restored.  Returns 0 after a stop, or -1 on a failure (logged).
+ * once.  After a stop, the new connections already accepted are
+ * answered first (serve_drain).  The connections are closed on return
+ * and the signal mask restored.  Returns 0 after a stop, or -1 on a
+ * failure (logged).
  */
 int
 serve_run(int listen_fd, serve_handler *handler, void *ctx)
@@ -602,6 +634,8 @@ serve_run(int listen_fd, serve_handler *handler, void *ctx)
 	while (!serve_stopping)
 		if (serve_wait(&s, &open_mask) == -1)
 			goto done;
+	if (serve_drain(&s, &open_mask) == -1)
+		goto done;
 	rc = 0;
 done:
 	for (i = 0; i < s.n; i++)
