@@ -48,7 +48,9 @@
  * between requests, never in the middle of one, and a signal arriving
  * just before the wait cannot be missed.  Every step outside the wait is
  * bounded (a request by the database's deadline, reads by SERVE_READ_MS),
- * so a stop is honoured within that.
+ * so a stop is honoured within that.  After a stop the worker accepts no
+ * more, closes its kept connections and answers the new ones it already
+ * accepted (serve_drain), whose heads are due within SERVE_HEAD_MS.
  *
  * Closing: libfcgi's close lingers (shutdown, then up to 2 s of reading
  * until the server closes its end, during which the worker serves
