@@ -12,7 +12,9 @@
       start/end: Unix time in seconds; status: the HTTP status, 0 when no
       answer came (refused, reset, timeout); body: "json" when the body is
       what the service promises for that status (an array for 200, an
-      {"error": ...} object otherwise), "bad" otherwise.  With --expect,
+      {"error": ...} object otherwise), "bad" otherwise; with status 0,
+      where it failed and the error's class ("connect:ConnectionRefusedError",
+      "answer:ConnectionResetError", "answer:EOFError"...).  With --expect,
       a 200's body is "json" only when it is exactly FILE's bytes.
 
   loadgen.py count LOG [--after T] [--before T] [--ended-after T]
@@ -48,21 +50,22 @@ def ok_200(body, expected):
 
 
 def one_request(host, port, method, path, timeout, expected):
-    """Send one request; return (status, body_ok).  The answer is read
-    raw (rawhttp): a HEAD answer with a body, or any byte after the
-    answer, makes body_ok false; a 200's body is judged by ok_200, any
-    other's must be {"error": "..."}."""
+    """Send one request; return (status, body_ok), or (0, "connect:ERROR"
+    or "answer:ERROR") when no answer came.  The answer is read raw
+    (rawhttp): a HEAD answer with a body, or any byte after the answer,
+    makes body_ok false; a 200's body is judged by ok_200, any other's
+    must be {"error": "..."}."""
     try:
         conn = rawhttp.Conn(port, timeout=timeout, host=host)
-    except OSError:
-        return 0, False
+    except OSError as e:
+        return 0, "connect:" + type(e).__name__
     try:
         conn.send(("%s %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n"
                    % (method, path, host)).encode())
         status, _, body = conn.response(method)
         extra = conn.rest()
-    except (OSError, EOFError, ValueError):
-        return 0, False
+    except (OSError, EOFError, ValueError) as e:
+        return 0, "answer:" + type(e).__name__
     finally:
         conn.close()
     if extra:
@@ -106,9 +109,10 @@ def run(args):
             status, ok = one_request(url.hostname, url.port, args.method,
                                      path, args.timeout, expected)
             end = time.time()
+            if ok is True or ok is False:
+                ok = "json" if ok else "bad"
             with lock:
-                out.write("%.6f %.6f %d %s\n"
-                          % (start, end, status, "json" if ok else "bad"))
+                out.write("%.6f %.6f %d %s\n" % (start, end, status, ok))
             if status == 0:
                 time.sleep(0.01)  # a refused port must not spin a core
 
