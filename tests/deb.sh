@@ -225,12 +225,18 @@ ct_sh "sed -i -e 's/^\\tlisten 80 default_server;/\\tlisten 127.0.0.1:$PORT defa
 check "nginx -t with the snippet" ct nginx -q -t
 ct systemctl start nginx
 check "systemctl enable --now users-fcgi" quiet ct systemctl enable --now users-fcgi
+old_nginx=$(ct pgrep -f '[n]ginx: worker process' | tr '\n' ' ')
 check "systemctl reload nginx" ct systemctl reload nginx
-# The measures below are the pool's: nginx's old workers gone first.
+# The measures below are the pool's: nginx's old workers gone first (a
+# worker told to quit closes the connections it accepted but has not
+# read yet, which a client sees as an answer without a byte).  Waited
+# for by their PIDs: right after the reload returns, the master may not
+# have told them yet.
 # shellcheck disable=SC2016 # run by the container's shell
 check "nginx's old workers have exited" ct sh -c 'for i in $(seq 300); do
-	pgrep -f "[n]ginx: worker process is shutting down" >/dev/null || exit 0
-	sleep 0.1; done; exit 1'
+	alive=; for p in $0; do [ ! -d /proc/$p ] || alive=1; done
+	[ -n "$alive" ] || exit 0
+	sleep 0.1; done; exit 1' "$old_nginx"
 check "[nginx] /users: 200, 100 users" wait_users
 check_eq "[nginx] $WORKERS workers, as users-fcgi" "$WORKERS" \
     "$(ct pgrep -x -u users-fcgi users-fcgi | grep -c .)"
