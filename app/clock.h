@@ -1,8 +1,8 @@
 /*
  * clock.h -- the one clock the worker's deadlines are measured on.
  */
-#ifndef CLOCK_H
-#define CLOCK_H
+#ifndef USERS_FCGI_CLOCK_H
+#define USERS_FCGI_CLOCK_H
 
 #include <time.h>
 

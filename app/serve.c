@@ -7,7 +7,7 @@
  * Each round serves one request on every connection whose request head
  * has arrived, and accepts new connections (applying FCGI_WEB_SERVER_ADDRS
  * and TCP_NODELAY as libfcgi does): one more than the kept connections
- * that had a request ready, less the new ones it holds whose first
+ * that were readable or hung up, less the new ones it holds whose first
  * request is not served yet (ready or still arriving: a worker that took
  * a connection before its head arrived takes no second one behind it,
  * while other workers are free).  So the listening
@@ -19,7 +19,7 @@
  * the others to whichever worker is free first: a slow request (the
  * database's deadline) holds up no request but its own.
  *
- * No peer can hold the worker.  libfcgi reads a request blocking and
+ * No peer can hold the worker on a request head.  libfcgi reads blocking and
  * trusts the lengths it reads (a 4-byte name length of 0x7ffffffe makes
  * it abort), so it gets a request only once its whole head -- BEGIN_REQUEST
  * and the PARAMS records up to the empty one, at most SERVE_HEAD_MAX
@@ -28,8 +28,10 @@
  * malformed, or not complete SERVE_HEAD_MS after its first byte (after
  * the accept, for a new connection), is closed; so is a management
  * record (FCGI_GET_VALUES: the fronts never send one).  The rest of a
- * request (its FCGI_STDIN) is read with SO_RCVTIMEO = SERVE_READ_MS, for
- * SERVE_READ_MS in all.  An idle kept connection costs nothing but its
+ * request (its FCGI_STDIN) is read with SO_RCVTIMEO = SERVE_READ_MS per
+ * read, and no new read starts after SERVE_READ_MS (a peer trickling
+ * bytes into one libfcgi read can stretch that; the answer's writes
+ * have no timeout).  An idle kept connection costs nothing but its
  * slot.
  *
  * Requests on a kept connection are read one at a time: a request that
@@ -76,6 +78,8 @@
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
+#include <fastcgi.h>
+
 #include "clock.h"
 #include "log.h"
 #include "serve.h"
@@ -93,12 +97,6 @@
 /* Most input bytes read and dropped after a request (nginx's default
  * client_max_body_size). */
 #define SERVE_DRAIN_MAX		(1024 * 1024)
-
-/* FastCGI's record types and roles that serve_head needs. */
-#define FCGI_HDR_LEN		8
-#define FCGI_T_BEGIN		1
-#define FCGI_T_PARAMS		4
-#define FCGI_T_STDIN		5
 
 enum serve_head_status {
 	HEAD_MORE,	/* well-formed so far, not all there yet */
@@ -231,16 +229,16 @@ serve_head(const unsigned char *buf, size_t n, unsigned char *params,
 	int			 id = -1, type, rid, done = 0;
 
 	*beyond = 0;
-	while (n - off >= FCGI_HDR_LEN) {
+	while (n - off >= FCGI_HEADER_LEN) {
 		h = buf + off;
 		type = h[1];
 		rid = h[2] << 8 | h[3];
 		clen = (size_t)h[4] << 8 | h[5];
-		rlen = FCGI_HDR_LEN + clen + h[6];
-		if (h[0] != 1)
+		rlen = FCGI_HEADER_LEN + clen + h[6];
+		if (h[0] != FCGI_VERSION_1)
 			return HEAD_BAD;
 		if (done) {	/* FCGI_STDIN: to see whether more follows */
-			if (type != FCGI_T_STDIN || rid != id || rlen > n - off)
+			if (type != FCGI_STDIN || rid != id || rlen > n - off)
 				return HEAD_OK;
 			if (clen == 0) {
 				*beyond = n - off > rlen;
@@ -252,28 +250,30 @@ serve_head(const unsigned char *buf, size_t n, unsigned char *params,
 		if (off + rlen > SERVE_HEAD_MAX)
 			return HEAD_BAD;
 		if (rlen > n - off)
-			return HEAD_MORE;
+			break;		/* the rest is still to come */
 		if (id < 0) {
-			if (type != FCGI_T_BEGIN || rid == 0 || clen != 8 ||
-			    h[8] != 0 || h[9] < 1 || h[9] > 3)
+			if (type != FCGI_BEGIN_REQUEST || rid == 0 || clen != 8 ||
+			    h[8] != 0 || h[9] < FCGI_RESPONDER || h[9] > FCGI_FILTER)
 				return HEAD_BAD;
 			id = rid;
-		} else if (type != FCGI_T_PARAMS || rid != id)
+		} else if (type != FCGI_PARAMS || rid != id)
 			return HEAD_BAD;
 		else if (clen == 0) {
 			if (!serve_pairs_ok(params, np, 0))
 				return HEAD_BAD;
 			done = 1;
 		} else {
-			memcpy(params + np, h + FCGI_HDR_LEN, clen);
+			memcpy(params + np, h + FCGI_HEADER_LEN, clen);
 			np += clen;
-			if (!serve_pairs_ok(params, np, 1))
-				return HEAD_BAD;
 		}
 		off += rlen;
 	}
 	if (done)
 		return HEAD_OK;
+	/* Once per look, not per record: a head of many small records
+	 * would otherwise be scanned again from its start for each. */
+	if (!serve_pairs_ok(params, np, 1))
+		return HEAD_BAD;
 	return n >= SERVE_HEAD_MAX ? HEAD_BAD : HEAD_MORE;
 }
 
@@ -400,7 +400,7 @@ serve_conn(struct serve_loop *s, int i, long long now)
 }
 
 /*
- * Is the peer at sa (of length len) allowed by FCGI_WEB_SERVER_ADDRS
+ * Is the peer at sa allowed by FCGI_WEB_SERVER_ADDRS
  * (s->allowed: IPv4 addresses separated by commas), as libfcgi decides:
  * any peer if the list is unset or empty, a unix socket's always, an
  * IPv4 peer if listed?  Other peers (IPv6) only without a list.
@@ -597,8 +597,8 @@ serve_drain(struct serve_loop *s, const sigset_t *open_mask)
  * calling handler(req, ctx) for each, until serve_stop is called (by a
  * SIGTERM or SIGUSR1 handler the caller installed; this blocks both
  * outside its waits).  FCGX_Init must have been called.  Connections
- * from IPv4 peers not in FCGI_WEB_SERVER_ADDRS, if set, are closed at
- * once.  After a stop, the new connections already accepted are
+ * from peers other than unix-socket ones and the IPv4 addresses in
+ * FCGI_WEB_SERVER_ADDRS, if set, are closed at once.  After a stop, the new connections already accepted are
  * answered first (serve_drain).  The connections are closed on return
  * and the signal mask restored.  Returns 0 after a stop, or -1 on a
  * failure (logged).
