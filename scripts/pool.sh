@@ -25,16 +25,13 @@ delay=100	# ms to wait before the next start
 mw=
 trap '[ -z "$mw" ] || kill -TERM "$mw" 2>/dev/null; wait; exit 0' TERM INT
 
-# uptime_s: seconds since boot (a fraction).
-uptime_s() { cut -d' ' -f1 /proc/uptime; }
-
 while :; do
-	started=$(uptime_s)
+	started=$SECONDS
 	/usr/bin/multiwatch -f "$n" -r "$RETRIES" -t "$RETRY_MS" -s TERM -- "$@" <&0 &
 	mw=$!	# (<&0: a background job's stdin would be /dev/null)
 	wait "$mw" || true
 	mw=
-	if awk -v s="$started" -v n="$(uptime_s)" 'BEGIN { exit !(n - s >= 10) }'; then
+	if [ $((SECONDS - started)) -ge 10 ]; then
 		delay=100
 	fi
 	echo "pool.sh: multiwatch gave its workers up; starting them again in $delay ms" >&2

@@ -76,7 +76,7 @@ reload_lighttpd() {
 }
 
 reload_nginx() {
-	local front pool sock gen kv old_nginx old_workers u
+	local front pool sock gen kv old_nginx old_workers
 	read -r front _ < <(recorded front) || die "nginx on port $PORT is not running (make up)"
 	read -r pool _ < <(recorded workers) || die "the workers on port $PORT are not running (make up)"
 	old_nginx=$(children "$front")
@@ -90,13 +90,8 @@ reload_nginx() {
 	gen=$(date +%s%N)
 	sock=$RUN_DIR/sock/users-$gen.sock
 	sock_path_ok "$sock"
-	# up's upstream block, its server the new socket.
-	sed "s|\"unix:[^\"]*\"|\"unix:$(sed_escape "$sock")\"|" "$RUN_DIR/upstream.conf" \
-	    >"$RUN_DIR/upstream.conf.new"
-	grep -qF "unix:$sock" "$RUN_DIR/upstream.conf.new" ||
-	    die "$RUN_DIR/upstream.conf names no unix socket: not the stack up started"
-	u=$(run_user)
-	spawn_workers -s "$sock" -M 0600 ${u:+-U "$u"}
+	write_upstream "$sock" >"$RUN_DIR/upstream.conf.new"
+	spawn_workers -s "$sock" -M 0600
 	exec 3>&-
 	wait_until 15 test -S "$sock" || die "the new workers' socket $sock did not appear"
 	wait_until 15 pool_full "$(cat "$RUN_DIR/workers.pid")" ||

@@ -105,12 +105,17 @@ start_nginx() {
 	record_proc front $! /usr/sbin/nginx
 }
 
-# Start the workers on a unix socket and nginx in front of them.
-up_nginx() {
+# write_upstream SOCK: print nginx's upstream block for the workers on
+# the unix socket SOCK (up, and reload's new pool).
+write_upstream() {
 	# keepalive: at most this many idle kept connections per nginx
 	# worker (nginx.conf keeps them: fastcgi_keep_conn).
-	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' \
-	    "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
+	printf 'upstream users_fcgi {\n    server "unix:%s";\n    keepalive 32;\n}\n' "$1"
+}
+
+# Start the workers on a unix socket and nginx in front of them.
+up_nginx() {
+	write_upstream "$RUN_DIR/sock/users.sock" >"$RUN_DIR/upstream.conf"
 	spawn_workers -s "$RUN_DIR/sock/users.sock" -M 0600
 	start_nginx
 }
