@@ -45,7 +45,9 @@ seed() {
 local_psql() { as_run_user psql -X -v ON_ERROR_STOP=1 "$@"; }
 
 start() {
-	local admin users
+	local admin users u as=()
+	u=$(run_user)
+	[ -z "$u" ] || as=(setpriv --reuid="$u" --regid="$u" --init-groups --)
 	state_dir_ready >/dev/null
 	sock_path_ok "$SOCK/.s.PGSQL.5432"
 	make_private_dir "$PG_DIR"
@@ -59,11 +61,12 @@ start() {
 	raise_nofile
 	if ! as_run_user "$PG_BIN/pg_ctl" -D "$DATA" status >/dev/null 2>&1; then
 		# The server's stdout and stderr: the pipe to rotatelogs, which
-		# lives as long as the server writes to it.
+		# lives as long as the server writes to it.  exec: no subshell
+		# (as_run_user's) may stay behind holding our stdout.
 		as_run_user "$PG_BIN/pg_ctl" -D "$DATA" \
 		    -w -t 30 -s start -o "-c listen_addresses='' -k $(printf %q "$SOCK") \
 		    -c unix_socket_permissions=0700" \
-		    > >(as_run_user setsid rotatelogs -f -n "$LOG_FILES" \
+		    > >(cd / && exec setsid "${as[@]}" rotatelogs -f -n "$LOG_FILES" \
 		    -L "$PG_DIR/postgres.log" "$PG_DIR/log/postgres" "$LOG_SIZE" \
 		    >/dev/null 2>&1) 2>&1
 	fi
