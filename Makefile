@@ -138,8 +138,9 @@ deb:
 	@DEPS_EXTRA="dpkg-dev debhelper fakeroot" scripts/deps.sh
 	@packaging/build-deb.sh
 
-# Replace every worker of the stack `make up` started (same PORT, FRONT)
-# by the current binary, without losing a request.
+# Replace every worker of the stack `make up` started on PORT (its front
+# read from the stack's run directory) by the current binary, without
+# losing a request.
 reload: all
 	@scripts/stack.sh reload
 

@@ -36,7 +36,8 @@ BOUND_MS=1600
 # worker_start ADDR [COMMAND...]: one worker on ADDR (a unix socket's
 # path, or 127.0.0.1:PORT) through spawn-fcgi, under a parent of its own
 # (W_PARENT, a bash that waits for it, run by COMMAND if given: unshare
-# ...); W_PID is the worker.  W_PRELUDE, if set, is bash commands (each
+# ...); W_PID is the worker.  Returns non-zero (a failed check) when
+# none starts.  W_PRELUDE, if set, is bash commands (each
 # ended) that parent runs first.
 worker_start() {
 	local addr=$1 where=(-s "$1") n=0
@@ -56,6 +57,9 @@ worker_start() {
 			[ "$(readlink "/proc/$p/exe" 2>/dev/null)" != "$BIN" ] || echo "$p"
 		done)
 	done
+	# No worker: fail here, or a signal meant for it would go to PID 0
+	# (our own process group) and pid_alive 0 would pass as "exited".
+	[ -n "$W_PID" ] || { fail "a worker on $addr starts"; return 1; }
 }
 
 # worker_stop: stop the worker and its parent.
@@ -90,7 +94,7 @@ hostile() {
 		out=$(peer "$c" --hold 3)
 		check "$L $c: the worker closes the connection within $BOUND_MS ms ($out)" \
 		    closed_within "$out"
-		check "$L ... and lives on" pid_alive "${W_PID:-0}"
+		check "$L ... and lives on" pid_alive "$W_PID"
 		out=$(peer get)
 		check "$L ... and answers the next request: 200 ($out)" [ "${out%% *}" = 200 ]
 		worker_stop
@@ -118,7 +122,7 @@ stalls() {
 	local c
 	worker_start "$D/w.sock"
 	for c in stall-new stall-kept get-values; do stalled "[stalls, unix]" "$c"; done
-	check "[stalls, unix] the worker lives on" pid_alive "${W_PID:-0}"
+	check "[stalls, unix] the worker lives on" pid_alive "$W_PID"
 	worker_stop
 }
 
@@ -126,7 +130,7 @@ tcp() {
 	local c
 	worker_start "127.0.0.1:$(free_port)"
 	for c in idle stall-new stall-kept get-values; do stalled "[stalls, tcp]" "$c"; done
-	check "[stalls, tcp] the worker lives on" pid_alive "${W_PID:-0}"
+	check "[stalls, tcp] the worker lives on" pid_alive "$W_PID"
 	worker_stop
 }
 
@@ -163,7 +167,7 @@ stop_while_stalled() {
 	peer stall-new --hold 8 >/dev/null &
 	peer_pid=$!
 	sleep 0.3
-	gone=$(signal_ms "$2" "$3" "${W_PID:-0}")
+	gone=$(signal_ms "$2" "$3" "$W_PID")
 	check "$L $1 while a peer stalls: the worker exits within $BOUND_MS ms (${gone} ms; 0: still runs)" \
 	    exited_within "$gone"
 	kill "$peer_pid" 2>/dev/null || true
@@ -184,7 +188,7 @@ pipelined() {
 	out=$(peer pipelined --hold 3)
 	check "[pipelined] two requests in one write: the first answered, then the connection closed ($out)" \
 	    [ "$(cut -d' ' -f1-3 <<<"$out")" = "answers 1 close" ]
-	check "[pipelined] the worker lives on" pid_alive "${W_PID:-0}"
+	check "[pipelined] the worker lives on" pid_alive "$W_PID"
 	worker_stop
 }
 
@@ -254,7 +258,7 @@ copyout() {
 	out=$(peer get)
 	check "$L the query answered with CopyOutResponse: 503 within DB_STATEMENT_TIMEOUT + 1 s + 600 ms ($out)" \
 	    status_within 503 2600 "$out"
-	gone=$(signal_ms TERM "${W_PID:-0}" "${W_PID:-0}")
+	gone=$(signal_ms TERM "$W_PID" "$W_PID")
 	check "$L ... and the worker exits at SIGTERM within $BOUND_MS ms (${gone} ms; 0: still runs)" \
 	    exited_within "$gone"
 	worker_stop

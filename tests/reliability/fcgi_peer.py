@@ -31,7 +31,7 @@ import struct
 import sys
 import time
 
-BEGIN, ABORT, END, PARAMS, STDIN, STDOUT, STDERR = 1, 2, 3, 4, 5, 6, 7
+BEGIN, END, PARAMS, STDIN, STDOUT = 1, 3, 4, 5, 6
 GET_VALUES = 9
 KEEP_CONN = 1
 
@@ -54,10 +54,10 @@ PARAMS_GET = (pair(b"REQUEST_METHOD", b"GET") + pair(b"SCRIPT_NAME", b"/users")
               + pair(b"REQUEST_URI", b"/users") + pair(b"SERVER_PROTOCOL", b"HTTP/1.1"))
 
 
-def request(rid=1, flags=0, params=PARAMS_GET):
+def request(rid=1, flags=0):
     """A whole request: BEGIN_REQUEST, PARAMS, empty PARAMS, empty STDIN."""
     return (record(BEGIN, rid, struct.pack("!HB5x", 1, flags))
-            + record(PARAMS, rid, params) + record(PARAMS, rid, b"")
+            + record(PARAMS, rid, PARAMS_GET) + record(PARAMS, rid, b"")
             + record(STDIN, rid, b""))
 
 

@@ -64,11 +64,10 @@ for_each_front crashes_behind WORKERS=$W
 # ROLE=app: FastCGI straight to the workers, as a front host would.
 FCGI=127.0.0.1:$(free_port)
 T_RUN_DIR=$STATE_DIR/app-${FCGI/:/-}
-fcgi_ok() { fcgi_users "$FCGI"; }
 FRONT=app
 if ROLE=app FCGI_LISTEN=$FCGI FRONT_ADDRS=127.0.0.1 WORKERS=$W "$ROOT/scripts/stack.sh" up; then
-	check "[ROLE=app] answers FastCGI" fcgi_ok
-	after_crashes "[ROLE=app]" fcgi_ok
+	check "[ROLE=app] answers FastCGI" fcgi_users "$FCGI"
+	after_crashes "[ROLE=app]" fcgi_users "$FCGI"
 else
 	fail "[ROLE=app] the workers come up"
 fi
