@@ -70,8 +70,10 @@ reload_lighttpd() {
 	kill -USR1 "$front"
 	# Its answer: WORKERS new workers of the new binary.
 	# shellcheck disable=SC2086 # PIDs
-	wait_until 30 workers_new "$WORKERS" $old ||
-	    die "lighttpd did not start $WORKERS new workers within 30 s"
+	wait_until 30 workers_new "$WORKERS" $old || {
+		tail -n 20 "$RUN_DIR/error.log" >&2 || true
+		die "lighttpd did not start $WORKERS new workers within 30 s (its log above)"
+	}
 	log "lighttpd on port $PORT: $WORKERS new workers ($WORKER_BIN)"
 }
 
