@@ -135,8 +135,13 @@ up_lighttpd() {
 # session of its own, its stderr the error log (fd 3).  CONF reads
 # WORKERS and WORKER_BIN from the environment, given by the caller.
 start_lighttpd() {
+	# From the run directory: a graceful restart (make reload) reads
+	# the configuration again as the run user, who may not be able to
+	# enter the checkout.  Both files: lighttpd-front.conf includes
+	# lighttpd.conf beside it.
+	install -m 0644 "$ROOT/lighttpd.conf" "$ROOT/lighttpd-front.conf" "$RUN_DIR/"
 	PORT=$PORT BIND=$BIND RUN_DIR=$RUN_DIR CONNECTIONS=$CONNECTIONS \
-	    RUN_USER=$(run_user) setsid lighttpd -D -f "$1" \
+	    RUN_USER=$(run_user) setsid lighttpd -D -f "$RUN_DIR/${1##*/}" \
 	    </dev/null >/dev/null 2>&3 &
 	record_proc front $! /usr/sbin/lighttpd
 }
